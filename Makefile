@@ -48,8 +48,9 @@ lab: setup
 	$(BIN)/python -m ipykernel install --user --name genfocal_nb --display-name "genfocal_nb (.venv)"
 	$(BIN)/jupyter lab nbs/
 
-docs: setup
-	$(BIN)/nbdev-docs
+docs: setup  # offline HTML pages from the notebooks (nbdev-docs needs Quarto, which cannot install here; see README)
+	$(BIN)/python tools/readme.py
+	$(BIN)/jupyter nbconvert --to html --output-dir _docs nbs/*.ipynb nbs/entry/*.ipynb
 
 clean:
 	rm -rf $(DEMO_DIR) _docs _proc .pytest_cache

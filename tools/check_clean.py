@@ -17,4 +17,6 @@ changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != aft
 if changed:
     print("nbdev-clean/nbdev-export changed these files; run them and commit the result:\n  " + "\n  ".join(changed))
     sys.exit(1)
+readme = subprocess.run([sys.executable, 'tools/readme.py', '--check'])
+if readme.returncode: sys.exit(1)
 print(f"nbdev hygiene: {len(after)} notebooks/modules clean and exported")
