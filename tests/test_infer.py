@@ -1,0 +1,125 @@
+"""genfocal_nb.infer from outside the notebook: real concurrent processes, a real SIGKILL, resume, refusals, SR export."""
+import json, os, signal, subprocess, sys, textwrap, time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from genfocal_nb import contract
+from genfocal_nb.infer import (ContractError, done_regions, edge_jump_ratio, export_sr, is_complete,
+                               mock_inference_world, run_inference, store_digest)
+
+MEMBERS = list(contract.MEMBERS[:2])
+PERIOD = ('2001-01-01', '2001-02-14')  # 45 days: 3 blocks of 16 days (batch_windows=2), the last one partial
+
+
+def identity(x0, cond):
+    return x0
+
+
+@pytest.fixture(scope='module')
+def world(tmp_path_factory):
+    return mock_inference_world(tmp_path_factory.mktemp('world'), MEMBERS, '2001-01-01', '2001-02-20', grid=(8, 5))
+
+
+@pytest.fixture(scope='module')
+def kw(world):
+    return dict(world, members=MEMBERS, date_range=PERIOD, batch_windows=2, progress=False,
+                provenance=dict(model_dir='stub', solver='identity'))
+
+
+@pytest.fixture(scope='module')
+def reference(kw, tmp_path_factory):
+    "One uninterrupted single-process run."
+    return run_inference(identity, out_path=tmp_path_factory.mktemp('ref') / 'ref.zarr', **kw)
+
+
+SCRIPT = textwrap.dedent('''
+    import json, sys, time
+    from genfocal_nb.infer import run_inference
+    args = json.loads(sys.argv[1])
+    delay = args.pop('delay')
+    def stub(x0, cond):
+        time.sleep(delay)
+        return x0
+    args['shard'] = tuple(args['shard'])
+    run_inference(stub, **args)
+''')
+
+
+def _spawn(tmp_path, kw, out, shard, delay=0.0):
+    "Start run_inference in a fresh Python process."
+    script = tmp_path / 'run.py'
+    script.write_text(SCRIPT)
+    args = {k: (str(v) if isinstance(v, Path) else v) for k, v in kw.items()}
+    args.update(out_path=str(out), shard=list(shard), delay=delay)
+    return subprocess.Popen([sys.executable, str(script), json.dumps(args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_every_day_once(reference, world):
+    ds = xr.open_zarr(reference)
+    lens2 = xr.open_zarr(world['lens2_path'])
+    want = lens2.time.sel(time=slice(*PERIOD)).values
+    np.testing.assert_array_equal(ds.time.values, want)
+    assert ds.sizes == {'member': 2, 'time': 45, 'longitude': 8, 'latitude': 5}
+    assert not any(bool(ds[v].isnull().any()) for v in contract.LABELS)
+    assert is_complete(reference) and len(done_regions(reference)) == 2 * 3
+    assert list(ds.member.values) == MEMBERS and ds.temperature.attrs['units'] == 'K'
+    contract.validate_store(ds, 'debiased', grid=(8, 5), members=MEMBERS)
+
+
+def test_overlap_keeps_every_day(kw, tmp_path, reference):
+    "With overlapping windows an identity stub still gives the same values (blend of equal values)."
+    out = run_inference(identity, out_path=tmp_path / 'o.zarr', **{**kw, 'overlap': 3})
+    a, b = xr.open_zarr(out).temperature.values, xr.open_zarr(reference).temperature.values
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_two_processes_write_one_store_concurrently(kw, tmp_path, reference):
+    out = tmp_path / 'two.zarr'
+    procs = [_spawn(tmp_path, kw, out, (i, 2), delay=0.05) for i in range(2)]  # start together; both may create
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert is_complete(out)
+    assert store_digest(out) == store_digest(reference)
+    assert not list(tmp_path.glob('.two.zarr.tmp-*'))  # the losing creator cleaned up
+
+
+def test_sigkill_then_resume_is_bitwise_identical(kw, tmp_path, reference):
+    out = tmp_path / 'killed.zarr'
+    p = _spawn(tmp_path, kw, out, (0, 1), delay=0.4)
+    t0 = time.time()
+    while len(done_regions(out)) < 2 and time.time() - t0 < 60 and p.poll() is None:
+        time.sleep(0.05)
+    p.send_signal(signal.SIGKILL); p.wait()
+    n = len(done_regions(out))
+    assert 2 <= n < 6 and not is_complete(out)
+    run_inference(identity, out_path=out, **kw)
+    assert is_complete(out) and store_digest(out) == store_digest(reference)
+
+
+def test_changed_batch_size_is_refused(kw, tmp_path, reference):
+    before = store_digest(reference)
+    with pytest.raises(ContractError, match='batch_windows: store has 2, this run has 4'):
+        run_inference(identity, out_path=reference, **{**kw, 'batch_windows': 4})
+    with pytest.raises(ContractError, match='members'):
+        run_inference(identity, out_path=reference, **{**kw, 'members': MEMBERS[:1]})
+    assert store_digest(reference) == before
+
+
+def test_sr_export_layout(reference, tmp_path):
+    sr = xr.open_zarr(export_sr(reference, tmp_path / 'sr.zarr', MEMBERS[0]))
+    assert sorted(sr.data_vars) == sorted(['T2m', 'W10m', 'Q1000', 'MSL', 'Z200', 'Z500'])
+    assert all(sr[v].dims == ('time', 'longitude', 'latitude') for v in sr.data_vars)
+    np.testing.assert_array_equal(sr.MSL.values, xr.open_zarr(reference).mean_sea_level_pressure.sel(member=MEMBERS[0]).values)
+    assert sr.attrs['member'] == MEMBERS[0]
+
+
+def test_edge_jump_ratio_detects_window_edges():
+    rng = np.random.default_rng(0)
+    smooth = np.cumsum(rng.standard_normal((80, 3)), 0)
+    jumpy = smooth + np.repeat(rng.standard_normal(10) * 10, 8)[:, None]
+    assert edge_jump_ratio(jumpy) > 3 > 1.5 > edge_jump_ratio(smooth)
