@@ -1,6 +1,7 @@
 """Shared settings of the demo configs (train / validation / inference on the embedded world)."""
 from pathlib import Path
 from genfocal_nb.config import world_config
+from genfocal_nb.synthetic import PRESETS
 
 
 def demo_config(arg: str, kind: str):
@@ -20,5 +21,8 @@ def demo_config(arg: str, kind: str):
     config.train.save_every = 500 if preset == 'demo' else 20
     config.validate.model_root = str(run_dir / 'train')
     config.infer.model_dir = str(run_dir / 'train')
+    p = PRESETS[preset]  # debias the test decade and the future period into one store
+    config.infer.date_range = (p['test'][0], (p['future'] or p['test'])[1])
+    config.infer.output = 'debiased.zarr'
     config.validate.cache_dir = str(run_dir / 'cache')
     return config

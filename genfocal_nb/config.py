@@ -35,8 +35,8 @@ def default_validate_config() -> ConfigDict:
     "Defaults of the `validate` section (reference: validation decade 2000–2009)."
     return ConfigDict(dict(
         model_root='', members=(), date_range=('2000', '2009'), baselines=('gaussian_qm', 'eqm', 'qdm'),
-        baseline_train_range=('1980', '1999'), cache_dir='', use_ema=True,
-        trend_periods=(('2001', '2020'), ('2021', '2040'))))
+        baseline_train_range=('1980', '1999'), cache_dir='', use_ema=True, per_member=True,
+        trend_periods=()))  # () = the two halves of date_range; or (('2001', '2010'), ('2011', '2020'))
 
 # %% ../nbs/12_config.ipynb #ef8ac61a
 def _section_defaults() -> dict:
