@@ -12,8 +12,8 @@ from ml_collections import ConfigDict
 
 # %% auto #0
 __all__ = ['WORLD_STORES', 'period_bounds', 'default_infer_config', 'default_validate_config', 'base_config', 'flat_keys',
-           'check_keys', 'parse_value', 'apply_overrides', 'load_config', 'world_config', 'config_json', 'config_hash',
-           'config_from_json']
+           'check_keys', 'unknown_keys_error', 'parse_value', 'apply_overrides', 'load_config', 'world_config',
+           'config_json', 'config_hash', 'config_from_json']
 
 # %% ../nbs/12_config.ipynb #4dc9f2a9
 def period_bounds(date_range) -> tuple[np.datetime64, np.datetime64]:
@@ -65,10 +65,13 @@ def check_keys(cfg, schema=None, where: str = 'config') -> None:
     "Raise `KeyError` naming every key of `cfg` that `schema` (default: `base_config()`) does not have."
     known = set(flat_keys(schema if schema is not None else base_config()))
     unknown = [k for k in flat_keys(cfg) if k not in known]
-    if unknown:
-        hints = [f"{k}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, known, 1)) else '')
-                 for k in unknown]
-        raise KeyError(f"{where}: unknown config keys: " + '; '.join(hints))
+    if unknown: raise unknown_keys_error(unknown, known, where)
+
+def unknown_keys_error(unknown, known, where: str) -> KeyError:
+    "A `KeyError` naming each unknown key with the closest known one."
+    hints = [f"{k}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, known, 1)) else '')
+             for k in unknown]
+    return KeyError(f"{where}: unknown config keys: " + '; '.join(hints))
 
 # %% ../nbs/12_config.ipynb #74a7de97
 def _import_config_file(path: str):
@@ -91,8 +94,8 @@ def apply_overrides(cfg: ConfigDict, overrides=()) -> ConfigDict:
         key, text = item.split('=', 1)
         *parents, leaf = key.strip().split('.')
         node = cfg
+        if key.strip() not in (known := flat_keys(cfg)): raise unknown_keys_error([key.strip()], known, 'override')
         for p in parents: node = node[p]
-        if leaf not in node: check_keys(ConfigDict({key: 0}), ConfigDict({k: 0 for k in flat_keys(cfg)}), 'override')
         value = parse_value(text)
         if isinstance(node[leaf], tuple) and isinstance(value, list): value = tuple(value)
         node[leaf] = value

@@ -17,10 +17,11 @@ from .contract import LABELS, MEMBERS, ContractError, day_of_year
 from .infer import normalize_inputs, read_days, stack_channels, era5_channel_fields
 
 # %% auto #0
-__all__ = ['REAL_STORES', 'COUPLINGS', 'FIELD_KEYS', 'default_data_config', 'world_data_config', 'tiny_world_config',
-           'day_numbers', 'shift_dates', 'day_index', 'valid_starts', 'era5_window_index', 'batch_records',
-           'era5_climatology_at', 'read_era5', 'windows', 'PairSource', 'ot_permutation', 'OTPairing',
-           'time_to_channel', 'TimeToChannel', 'StepSampler', 'make_train_loader']
+__all__ = ['REAL_STORES', 'COUPLINGS', 'FIELD_KEYS', 'BLOCK_BYTES', 'default_data_config', 'world_data_config',
+           'cached_world_config', 'tiny_world_config', 'day_numbers', 'shift_dates', 'day_index', 'valid_starts',
+           'era5_window_index', 'batch_records', 'era5_climatology_at', 'read_era5', 'normalized_era5', 'windows',
+           'PairSource', 'resident_bytes', 'time_blocks', 'load_resident', 'resident_window', 'ot_permutation',
+           'OTPairing', 'time_to_channel', 'TimeToChannel', 'StepSampler', 'make_train_loader']
 
 # %% ../nbs/03_data.ipynb #e1ce3730
 REAL_STORES = dict(  # the reference's stores (paths relative to the working directory, as its configs)
@@ -40,7 +41,7 @@ def default_data_config() -> ConfigDict:
         date_range_train=('1980', '1999'), date_range_eval=('2000', '2009'), climatology_years=(1961, 2000),
         era5_climatology_years=(1961, 2000), climatology_window=31, time_batch_size=8, chunk_size=8, batch_size=4,
         time_to_channel=False, coupling='date', offset_years=0, offset_days=0, worker_count=0, prefetch=4,
-        read_threads=2, load_climatology=True, shuffle=True))
+        read_threads=2, load_climatology=True, in_memory=False, shuffle=True))
 
 # %% ../nbs/03_data.ipynb #97797997
 def world_data_config(world_dir, clim_dir, preset: str = 'tiny') -> ConfigDict:
@@ -54,20 +55,24 @@ def world_data_config(world_dir, clim_dir, preset: str = 'tiny') -> ConfigDict:
     c.climatology_years = c.era5_climatology_years = tuple(int(y) for y in p['clim_years'])
     return c
 
-def tiny_world_config(root=None) -> ConfigDict:
-    "The `data` section of the cached tiny world; its climatologies are written once next to it."
+def cached_world_config(preset: str = 'tiny', root=None) -> ConfigDict:
+    "The `data` section of the cached synthetic world `preset`; its climatologies are written once next to it."
     from genfocal_nb import synthetic, climatology
-    world = synthetic.cached_world('tiny', root=root)
+    world = synthetic.cached_world(preset, root=root)
     clim = world.with_name(world.name + '_clim')
     if not (clim / 'complete').exists():
         tmp = clim.with_name(f".{clim.name}.tmp-{uuid.uuid4().hex[:8]}")
-        climatology.write_climatologies(world_data_config(world, tmp), progress=False)
+        climatology.write_climatologies(world_data_config(world, tmp, preset), progress=False)
         (tmp / 'complete').touch()
         try: os.rename(tmp, clim)
         except OSError:  # another process finished first (or a stale, unfinished directory is in the way)
             if not (clim / 'complete').exists(): shutil.rmtree(clim, ignore_errors=True); os.rename(tmp, clim)
         shutil.rmtree(tmp, ignore_errors=True)
-    return world_data_config(world, clim)
+    return world_data_config(world, clim, preset)
+
+def tiny_world_config(root=None) -> ConfigDict:
+    "The `data` section of the cached tiny world (`cached_world_config('tiny')`)."
+    return cached_world_config('tiny', root=root)
 
 # %% ../nbs/03_data.ipynb #119880e3
 def day_numbers(dates) -> np.ndarray:
@@ -180,6 +185,11 @@ def read_era5(era5: xr.Dataset, idx: np.ndarray) -> np.ndarray:
     lo = int(idx.min())
     return stack_channels(era5.isel(time=slice(lo, int(idx.max()) + 1)), LABELS)[idx - lo]
 
+def normalized_era5(inp: infer.Inputs, era5: xr.Dataset, idx: np.ndarray, dates, clim=None) -> np.ndarray:
+    "x1: ERA5 fields at time indices `idx` (days `dates`) normalized by the ERA5 climatology `(mu, sd)` of those days."
+    mu_e, sd_e = era5_climatology_at(inp, dates) if clim is None else clim
+    return ((read_era5(era5, idx) - mu_e) / sd_e).astype(np.float32)
+
 def windows(a: np.ndarray, T: int) -> np.ndarray:
     "Split the leading (day) axis of `a` into consecutive windows: `(n, …)` → `(n // T, T, …)`."
     return a.reshape(a.shape[0] // T, T, *a.shape[1:])
@@ -193,12 +203,15 @@ class PairSource:
         self.members, self.period = _split_settings(c, split)
         self.per_batch = _check_sizes(c, self.shard)
         self.T, self.chunk, self.coupling = int(c.time_batch_size), int(c.chunk_size), c.coupling
-        self._lock, self._stores = threading.Lock(), None
+        self._lock, self._stores, self._resident = threading.Lock(), None, None
+        self.in_memory = bool(c.get('in_memory', False))
         try: inp, era5 = _open(c, self.members, self.period, load=False)
         except ContractError as e:
             raise ContractError(f"data loader (split={split!r}): {e}\n  Fix the store, or data.members_{split} / "
                                 f"data.date_range_{split} / data.grid to match it.") from None
         self._index(inp, era5)
+        grid = (inp.lens2.sizes['longitude'], inp.lens2.sizes['latitude'])
+        self.resident_nbytes = _check_memory(self, int(c.worker_count), grid) if self.in_memory else 0
 
     def _index(self, inp, era5) -> None:
         "The date axes, the paired ERA5 day of each LENS2 day, the valid record starts and the epoch size."
@@ -232,10 +245,10 @@ class PairSource:
                 f"offset=({c.offset_years}, {c.offset_days}), shuffle={c.shuffle}, records={self.n_records})")
 
     def __getstate__(self) -> dict:  # workers get settings and indices only, and reopen the stores
-        return {k: v for k, v in self.__dict__.items() if k not in ('_lock', '_stores')}
+        return {k: v for k, v in self.__dict__.items() if k not in ('_lock', '_stores', '_resident')}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state, _lock=threading.Lock(), _stores=None)
+        self.__dict__.update(state, _lock=threading.Lock(), _stores=None, _resident=None)
 
     def stores(self) -> tuple[infer.Inputs, xr.Dataset]:
         "The opened stores (opened on first use in each process)."
@@ -246,13 +259,14 @@ class PairSource:
 # %% ../nbs/03_data.ipynb #94308bbb
 def _read_record(src: PairSource, m: int, s: int, e: int | None) -> dict:
     "Normalized windows of one record: member `m`, LENS2 start `s`, ERA5 start `e` (None: paired by `src.pair`)."
-    inp, era5 = src.stores()
-    r = read_days(inp, src.members[m], s, s + src.chunk)
-    x0, cond = normalize_inputs(r['L'], r['mu'], r['sd'], inp.stats)
     ei = src.pair[s:s + src.chunk] if e is None else e + np.arange(src.chunk)
     d0, d1 = src.lens2_dates[s:s + src.chunk], src.era5_dates[ei]
-    mu_e, sd_e = (r['mu_e'], r['sd_e']) if np.array_equal(d0, d1) else era5_climatology_at(inp, d1)
-    x1 = ((read_era5(era5, ei) - mu_e) / sd_e).astype(np.float32)
+    if src.in_memory: x0, cond, x1 = resident_window(src.resident(), m, s, s + src.chunk, ei)
+    else:
+        inp, era5 = src.stores()
+        r = read_days(inp, src.members[m], s, s + src.chunk)
+        x0, cond = normalize_inputs(r['L'], r['mu'], r['sd'], inp.stats)
+        x1 = normalized_era5(inp, era5, ei, d1, (r['mu_e'], r['sd_e']) if np.array_equal(d0, d1) else None)
     out = {'x_0': x0, 'x_1': x1, 'channel:mean': cond[..., :10], 'channel:std': cond[..., 10:],
            'date_0': day_numbers(d0), 'date_1': day_numbers(d1)}
     return {**{k: windows(v, src.T) for k, v in out.items()}, 'member': np.full(src.chunk // src.T, m, np.int32)}
@@ -269,6 +283,85 @@ def _getitem(self: PairSource, step: int) -> dict:
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 PairSource.__getitem__ = _getitem
+
+# %% ../nbs/03_data.ipynb #5aa86b84
+BLOCK_BYTES = 64 * 2 ** 20  # largest stacked (days, lon, lat, 10) float32 array read at once by `load_resident`
+
+def resident_bytes(n_members: int, lens2_days: int, era5_days: int, grid, n_doy: int = 366) -> int:
+    "Bytes one process holds with `data.in_memory`: normalized LENS2 and ERA5 days plus conditioning per day of year."
+    X, Y = grid
+    return 4 * X * Y * (10 * (n_members * lens2_days + era5_days) + 20 * n_members * n_doy)
+
+def time_blocks(n: int, first: int, chunk: int, max_days: int) -> list[tuple[int, int]]:
+    "Blocks `[d0, d1)` covering days `[0, n)` of an axis starting at store index `first`, aligned to `chunk`-day store chunks, ≤ `max(max_days, chunk)` days."
+    blk = chunk * max(1, max_days // chunk) if chunk <= max_days else max_days
+    edges = np.unique(np.r_[0, np.arange(blk - first % blk, n, blk), n])
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+
+def _time_chunk(ds: xr.Dataset) -> int:
+    "Days per stored chunk of the first variable of `ds` (1 if unknown)."
+    return int(ds[next(iter(ds.data_vars))].encoding.get('preferred_chunks', {}).get('time', 1))
+
+# %% ../nbs/03_data.ipynb #c2bcd14b
+def load_resident(inp: infer.Inputs, era5: xr.Dataset, members, progress: bool | None = None) -> dict:
+    "The split in memory: normalized LENS2 `x0` (member, day) and ERA5 `x1` (store day − `lo`), conditioning `cond` (member, `doy[day]`)."
+    from tqdm.auto import tqdm
+    n, (X, Y) = len(inp.times), (inp.lens2.sizes['longitude'], inp.lens2.sizes['latitude'])
+    u, inv = np.unique(day_of_year(inp.times), return_inverse=True)
+    ed, t = era5.time.values.astype('datetime64[D]'), inp.times.astype('datetime64[D]')
+    lo, hi = int(np.searchsorted(ed, t[0])), int(np.searchsorted(ed, t[-1], side='right'))
+    res = dict(x0=np.empty((len(members), n, X, Y, 10), np.float32), cond=np.empty((len(members), len(u), X, Y, 20), np.float32),
+               doy=inv, x1=np.empty((hi - lo, X, Y, 10), np.float32), lo=lo)
+    max_days = max(1, BLOCK_BYTES // (X * Y * 40))
+    with tqdm(total=len(members) * n + hi - lo, unit='day', desc='data.in_memory', leave=False,
+              disable=None if progress is None else not progress) as bar:
+        for m, name in enumerate(members):
+            for d0, d1 in time_blocks(n, inp.first, _time_chunk(inp.lens2), max_days):
+                r = read_days(inp, name, d0, d1)
+                res['x0'][m, d0:d1], res['cond'][m, inv[d0:d1]] = normalize_inputs(r['L'], r['mu'], r['sd'], inp.stats)
+                bar.update(d1 - d0)
+        for b0, b1 in time_blocks(hi - lo, lo, _time_chunk(era5), max_days):
+            idx = np.arange(lo + b0, lo + b1)
+            res['x1'][b0:b1] = normalized_era5(inp, era5, idx, ed[idx])
+            bar.update(b1 - b0)
+    return res
+
+def resident_window(res: dict, m: int, d0: int, d1: int, era5_idx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "x0, cond and x1 of member `m`'s LENS2 period days `[d0, d1)` and ERA5 store days `era5_idx`, from `load_resident`."
+    i = np.asarray(era5_idx) - res['lo']
+    if i.min() < 0 or i.max() >= len(res['x1']): raise IndexError(f"ERA5 days {era5_idx} are outside the loaded period")
+    return res['x0'][m, d0:d1], res['cond'][m, res['doy'][d0:d1]], res['x1'][i]
+
+# %% ../nbs/03_data.ipynb #07dde243
+_RESIDENT: dict = {}  # per process: (stores, members, period) -> load_resident arrays; at most 2 (train, eval)
+_RESIDENT_LOCK = threading.Lock()
+
+def _resident(self: PairSource) -> dict:
+    "The split's arrays in this process, read on first use (shared by this process's sources of the same split)."
+    if self._resident is None:
+        with _RESIDENT_LOCK:
+            key = (_stamp(self.cfg), self.members, self.period)
+            if key not in _RESIDENT:
+                if len(_RESIDENT) >= 2: _RESIDENT.pop(next(iter(_RESIDENT)))
+                _RESIDENT[key] = load_resident(*self.stores(), self.members)
+            self._resident = _RESIDENT[key]
+    return self._resident
+
+def _check_memory(src: PairSource, workers: int, grid) -> int:
+    "Bytes per reading process of `src` in memory; a `ContractError` if one copy per worker does not fit."
+    import psutil
+    t0, t1 = src.lens2_dates[0], src.lens2_dates[-1]
+    n_e = int(((src.era5_dates >= t0) & (src.era5_dates <= t1)).sum())
+    per, copies = resident_bytes(len(src.members), len(src.lens2_dates), n_e, grid), max(1, workers)
+    avail, gib = psutil.virtual_memory().available, 2 ** 30
+    _check(per * copies < 0.8 * avail,
+           f"data.in_memory=True (split {src.split!r}) needs ≈ {per * copies / gib:.1f} GiB: {copies} reading process(es) × "
+           f"{per / gib:.1f} GiB ({len(src.members)} members × {len(src.lens2_dates)} LENS2 days + {n_e} ERA5 days on "
+           f"{grid[0]}x{grid[1]}), but only {avail / gib:.1f} GiB are available: set data.in_memory=False (lazy reads), "
+           f"a smaller data.worker_count, or fewer data.members_{src.split} / a shorter data.date_range_{src.split}")
+    return per
+
+PairSource.resident = _resident
 
 # %% ../nbs/03_data.ipynb #f991578c
 def ot_permutation(x0: np.ndarray, x1: np.ndarray) -> np.ndarray:

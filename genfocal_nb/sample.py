@@ -138,8 +138,8 @@ def integrate(velocity: Callable, x0, *, solver: str = 'rk4', num_steps: int = 1
 
 # %% ../nbs/06_sample.ipynb #20d7f006
 def default_sample_config() -> ConfigDict:
-    "Defaults of `config.sample`: solver ('euler'|'heun'|'rk4'|'dopri5'), steps, dopri5 tolerances, EMA, direction."
-    return ConfigDict(dict(solver='rk4', num_steps=100, rtol=1e-4, atol=1e-4, use_ema=True, reverse=False))
+    "Defaults of `config.sample`: solver ('euler'|'heun'|'rk4'|'dopri5'), steps, dopri5 tolerances, direction (EMA weights: infer.use_ema)."
+    return ConfigDict(dict(solver='rk4', num_steps=100, rtol=1e-4, atol=1e-4, reverse=False))
 
 def integrate_with_config(velocity: Callable, x0, cfg) -> tuple[jax.Array, int | jax.Array]:
     "`integrate` with the solver settings of a `config.sample` section."

@@ -107,3 +107,45 @@ def test_errors_name_store_and_fix(cfg):
         make_train_loader(with_(cfg, members_eval=('nope',)), 0, split='eval')
     with pytest.raises(ContractError, match="era5 store"):
         make_train_loader(with_(cfg, date_range_train=('1981', '2025')), 0)
+
+
+@pytest.mark.parametrize('coupling', COUPLINGS)
+def test_in_memory_gives_the_lazy_batches(cfg, coupling):
+    c = with_(cfg, coupling=coupling, offset_years=1, offset_days=2)
+    for split in ('train', 'eval'):
+        lazy = take(make_train_loader(c, 7, split=split), 2)
+        mem = take(make_train_loader(with_(c, in_memory=True), 7, split=split), 2)
+        for x, y in zip(lazy, mem):
+            assert x.keys() == y.keys()
+            for k in x: np.testing.assert_allclose(y[k], x[k], rtol=0, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_in_memory_workers_and_restore(cfg):
+    c = with_(cfg, in_memory=True, worker_count=2)
+    ref = take(make_train_loader(cfg, 0), 4)  # lazy, no workers
+    it = iter(make_train_loader(c, 0))
+    got = [next(it), next(it)]
+    state = it.get_state()
+    it2 = iter(make_train_loader(c, 0)); it2.set_state(state)  # a fresh loader (grain needs the same worker count)
+    same(ref, got + [next(it2) for _ in range(2)])
+
+
+def test_in_memory_source_pickles_without_arrays(cfg):
+    src = PairSource(with_(cfg, in_memory=True), 0); src[0]
+    assert src._resident is not None and src._resident['x0'].nbytes > 10_000_000
+    blob = pickle.dumps(src)
+    assert len(blob) < 2_000_000
+    copy = pickle.loads(blob)
+    assert copy._resident is None
+    same([src[3]], [copy[3]])
+
+
+def test_in_memory_refuses_when_memory_is_short(cfg, monkeypatch):
+    import psutil
+    from collections import namedtuple
+    mem = namedtuple('mem', 'available')(50 * 2 ** 20)
+    monkeypatch.setattr(psutil, 'virtual_memory', lambda: mem)
+    with pytest.raises(ContractError, match=r"(?s)data.in_memory=True .*2 reading process.*set data.in_memory=False"):
+        make_train_loader(with_(cfg, in_memory=True, worker_count=2), 0)
+    make_train_loader(cfg, 0)  # the lazy loader does not care

@@ -15,7 +15,7 @@ def test_demo_end_to_end_tiny(tmp_path):
     store = run / 'infer' / 'debiased.zarr'
     assert is_complete(store)
     ds = xr.open_zarr(store)
-    assert ds.sizes['member'] == 2 and str(ds.time.values[0])[:10] == '2010-01-01' and str(ds.time.values[-1])[:10] == '2030-12-31'
+    assert ds.sizes['member'] == 1 and str(ds.time.values[0])[:10] == '2010-01-01' and str(ds.time.values[-1])[:10] == '2030-12-31'
     with h5py.File(run / 'validation' / 'metrics.h5') as f:
         cands = list(f['scalars'])
         assert {'raw', 'gaussian_qm', 'eqm', 'qdm', 'model'} <= set(cands)

