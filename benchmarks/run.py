@@ -43,9 +43,13 @@ def main(argv):
             traceback.print_exc(); res = dict(error=traceback.format_exc(limit=3))
         res = dict(benchmark=name, seconds=round(time.time() - t0, 1), machine=machine, results=res)
         (RESULTS / f'{name}.json').write_text(json.dumps(res, indent=1, default=str))
-        rows += [(name, k, v) for k, v in flat(res['results']).items()]
+    for path in sorted(RESULTS.glob('*.json')):  # the table shows every benchmark's latest result, with its date
+        res = json.loads(path.read_text())
+        when = f"{res['machine'].get('date')}, {res['machine'].get('cpus')} CPUs, {res['seconds']} s"
+        rows += [(f"{res['benchmark']} ({when})", k, v) for k, v in flat(res['results']).items()]
     table = ['| benchmark | measure | value |', '|---|---|---|'] + [f"| {n} | {k} | {v} |" for n, k, v in rows]
-    (RESULTS / 'README.md').write_text(f"# Benchmark results ({machine})\n\n" + '\n'.join(table) + '\n')
+    (RESULTS / 'README.md').write_text("# Benchmark results\n\nWritten by `make bench` (`benchmarks/run.py`); ratios "
+                                       "are measured side by side within one run.\n\n" + '\n'.join(table) + '\n')
     print('\n'.join(table))
 
 

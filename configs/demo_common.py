@@ -1,7 +1,7 @@
 """Shared settings of the demo configs (train / validation / inference on the embedded world).
 
 Sized for a 2-core CPU, where the 0.25 M-parameter demo U-Net runs at roughly 5-15 windows/s (48x25 grid, 8 days):
-a few hundred steps of training, a cheap ODE solver (Heun, 2 steps = 4 network evaluations per window; see the
+a few hundred steps of training, a cheap ODE solver (Heun, 1 step = 2 network evaluations per window; see the
 solver table in nbs/06_sample.ipynb and `make bench`), validation pooled over members, and inference of one member
 over the test decade and the future period. On GPUs use the *_lens2_to_era5.py configs.
 """
@@ -21,15 +21,15 @@ def demo_config(arg: str, kind: str):
     config.data.worker_count = 0
     config.data.in_memory = True  # the demo world's training period fits in memory (~1.3 GB); reads are then free
     config.optim.warmup_steps = 50 if demo else 5
-    config.optim.num_train_steps = 500 if demo else 30
+    config.optim.num_train_steps = 300 if demo else 30
     config.optim.peak_lr = 2e-3
     config.optim.end_lr = 1e-4
     config.optim.ema_decay = 0.98 if demo else 0.8  # a short run: the EMA must forget the initial weights
     config.train.log_every = 25 if demo else 5
-    config.train.eval_every = 250 if demo else 15
-    config.train.save_every = 100 if demo else 15
+    config.train.eval_every = 150 if demo else 15
+    config.train.save_every = 50 if demo else 15
     config.train.num_eval_batches = 2
-    config.sample.solver, config.sample.num_steps = 'heun', 2
+    config.sample.solver, config.sample.num_steps = 'heun', 1
     config.validate.model_root = str(run_dir / 'train')
     config.validate.cache_dir = str(run_dir / 'cache')
     config.validate.per_member = False

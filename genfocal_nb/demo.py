@@ -39,7 +39,7 @@ def run_entry(kind: str, out_dir, progress: bool = True, **parameters) -> Path:
     import papermill as pm
     out = Path(out_dir).resolve() / f"{kind}.ipynb"; out.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(entry_notebook(kind)), str(out), parameters=parameters, cwd=str(repo_dir()),
-                        kernel_name='python3', progress_bar=progress, log_output=False)
+                        kernel_name='python3', language='python', progress_bar=progress, log_output=False)
     return out
 
 # %% ../nbs/14_demo.ipynb #53c1bf99

@@ -34,7 +34,7 @@ def test_cli_unknown_key_is_an_error(capsys):
 def test_train_entry_notebook_headless(tmp_path):
     import papermill as pm
     out = tmp_path / 'train.ipynb'
-    pm.execute_notebook(str(entry_notebook('train')), str(out), parameters={}, cwd=str(REPO), kernel_name='python3')
+    pm.execute_notebook(str(entry_notebook('train')), str(out), parameters={}, cwd=str(REPO), kernel_name='python3', language='python')
     nb = nbformat.read(out, as_version=4)
     text = ''.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', []))
     assert "'step'" in text
