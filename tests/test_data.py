@@ -42,6 +42,7 @@ def test_workers_with_ot_and_independent(cfg):
         same(take(make_train_loader(c, 0), 2), take(make_train_loader(with_(c, worker_count=2), 0), 2))
 
 
+@pytest.mark.slow  # ~40 s of worker start-up; the notebook restores without workers in make test
 def test_restore_with_workers(cfg):
     c = with_(cfg, worker_count=2)
     it = iter(make_train_loader(c, 0))
