@@ -11,7 +11,7 @@ Falls back to the notebook's stand-ins (and says so in the results) if genfocal_
     python benchmarks/bench_train.py [--quick]
     python benchmarks/run.py --quick train
 """
-import json, sys, tempfile, time
+import json, os, sys, tempfile, time
 from pathlib import Path
 
 
@@ -97,8 +97,12 @@ def run(quick: bool) -> dict:
     comps, cfgs, flow_cfg, source = _components()
     res = dict(model=source, devices=jax.device_count(), platform=jax.devices()[0].platform)
     res['demo'] = step_cost(comps, cfgs['demo'], flow_cfg, (48, 25), 8, 8, 2 if quick else 5)
-    res['reference'] = step_cost(comps, cfgs['reference'], flow_cfg, (240, 121), 8, 4 if not quick else 1,
-                                 0 if quick else 1)
+    if os.environ.get('GENFOCAL_BENCH_REFERENCE') == '1':
+        res['reference'] = step_cost(comps, cfgs['reference'], flow_cfg, (240, 121), 8, 4 if not quick else 1,
+                                     0 if quick else 1)
+    else:  # tracing + compiling the 35 M-parameter step took > 8 min on the 2-core CPU (2026-11-30) and was stopped
+        res['reference'] = ('skipped: set GENFOCAL_BENCH_REFERENCE=1 (compiling the reference-shaped train step '
+                            'did not finish in 8 minutes on a 2-core CPU; it is a GPU model)')
     res['data'] = data_wait(quick, 6 if quick else 20)
     return res
 

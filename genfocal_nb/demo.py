@@ -10,7 +10,7 @@ import genfocal_nb
 
 # %% auto #0
 __all__ = ['ENTRY_KINDS', 'CONFIG_FILES', 'repo_dir', 'entry_notebook', 'demo_config_spec', 'run_entry', 'ensure_world',
-           'prepare_tiny', 'peak_rss_mb', 'run_demo']
+           'prepare_tiny', 'peak_rss_mb', 'run_demo', 'readme_figure']
 
 # %% ../nbs/14_demo.ipynb #5766419e
 ENTRY_KINDS = ('train', 'validate', 'infer')
@@ -97,3 +97,22 @@ def run_demo(workdir='demo_run', preset: str = 'demo', seed: int = 0, progress: 
     print('\n' + (run / 'validation' / 'metrics.md').read_text())
     print(f"[demo] finished in {summary['seconds']:.0f} s (peak memory {summary['peak_rss_mb']:.0f} MB); report: {page}")
     return summary
+
+# %% ../nbs/14_demo.ipynb #481d8edc
+def readme_figure(run, out, variable: str = 'temperature', day: int = 180):
+    "Save raw / debiased / ERA5 maps of `variable` on one day of the run's inference store to `out` (PNG)."
+    import numpy as np, xarray as xr, matplotlib.pyplot as plt
+    from genfocal_nb.report import map_grid
+    from genfocal_nb.contract import CHANNELS
+    run = Path(run); c = next(ch for ch in CHANNELS if ch.label == variable)
+    deb = xr.open_zarr(run / 'infer' / 'debiased.zarr')[variable].isel(member=0, time=day)
+    t, m = deb.time.values, str(deb.member.values)
+    raw = xr.open_zarr(run / 'world' / 'lens2.zarr')[c.lens2].sel(member=m, time=t)
+    era = xr.open_zarr(run / 'world' / 'era5.zarr')[c.era5]
+    era = (era.sel(level=c.level) if c.level is not None else era).sel(time=t)
+    fields = {f"raw LENS2 ({m})": raw.values, 'debiased': deb.values, 'ERA5 (same date)': era.values}
+    fig = map_grid(fields, deb.longitude.values, deb.latitude.values, diverging=False, units=c.units,
+                   suptitle=f"{variable}, {str(t)[:10]}")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=90, bbox_inches='tight'); plt.close(fig)
+    return Path(out)
