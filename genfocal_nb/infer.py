@@ -527,10 +527,11 @@ def _provenance_from_config(cfg, info: dict) -> dict:
     from genfocal_nb.config import config_hash
     from genfocal_nb.sample import nfe
     s = cfg.sample
-    return dict(model_dir=str(cfg.infer.model_dir), checkpoint_step=info.get('step', cfg.infer.checkpoint_step),
-                use_ema=bool(cfg.infer.use_ema), solver=s.solver, num_steps=s.num_steps,
-                nfe_per_window=('adaptive' if s.solver == 'dopri5' else nfe(s.solver, s.num_steps)),
-                rtol=s.rtol, atol=s.atol, config_hash=config_hash(cfg), **{k: v for k, v in info.items() if k != 'step'})
+    out = dict(model_dir=str(cfg.infer.model_dir), checkpoint_step=info.get('step', cfg.infer.checkpoint_step),
+               use_ema=bool(cfg.infer.use_ema), solver=s.solver, num_steps=s.num_steps,
+               nfe_per_window=('adaptive' if s.solver == 'dopri5' else nfe(s.solver, s.num_steps)),
+               rtol=s.rtol, atol=s.atol, config_hash=config_hash(cfg))
+    return {**out, **{k: v for k, v in info.items() if k != 'step'}}  # the model's own info (resolved model_dir) wins
 
 # %% ../nbs/07_infer.ipynb #20c486b2
 def infer_from_config(cfg, workdir, *, shard=(0, 1), debias_fn: DebiasFn | None = None, progress: bool = True) -> Path:

@@ -123,3 +123,12 @@ def test_edge_jump_ratio_detects_window_edges():
     smooth = np.cumsum(rng.standard_normal((80, 3)), 0)
     jumpy = smooth + np.repeat(rng.standard_normal(10) * 10, 8)[:, None]
     assert edge_jump_ratio(jumpy) > 3 > 1.5 > edge_jump_ratio(smooth)
+
+
+def test_provenance_from_config_takes_the_models_info():
+    from genfocal_nb.config import base_config
+    from genfocal_nb.infer import _provenance_from_config
+    cfg = base_config()
+    p = _provenance_from_config(cfg, dict(step=7, model_dir='/abs/model', weights='ema', num_params=3))
+    assert p['model_dir'] == '/abs/model' and p['checkpoint_step'] == 7 and p['num_params'] == 3
+    assert p['nfe_per_window'] == 400 and p['solver'] == 'rk4'
