@@ -22,7 +22,7 @@ def _model_and_config(quick: bool):
     from genfocal_nb.config import load_config
     from genfocal_nb.demo import prepare_tiny, demo_config_spec
     run = REPO / 'demo_run'
-    if not quick and (run / 'train' / 'summary.json').exists():
+    if not quick and (run / 'train' / 'train_summary.json').exists():
         return run / 'train', load_config(demo_config_spec('validate', run / 'world', 'demo')), 'demo'
     spec, workdir = prepare_tiny('validate')
     return Path(workdir) / 'train', load_config(spec), 'tiny'

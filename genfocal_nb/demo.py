@@ -62,7 +62,7 @@ def prepare_tiny(kind: str, root=None) -> tuple[str, str]:
     from genfocal_nb.train import train
     run = Path(root or Path(tempfile.gettempdir()) / f"genfocal_nb_tiny_run_{genfocal_nb.__version__}").resolve()
     world = ensure_world(run / 'world', 'tiny', progress=False)
-    if kind != 'train' and not (run / 'train' / 'summary.json').exists():
+    if kind != 'train' and not (run / 'train' / 'train_summary.json').exists():
         train(load_config(demo_config_spec('train', world, 'tiny')), run / 'train', progress=False)
     workdir = {'train': run / 'train', 'validate': run, 'infer': run / 'infer'}[kind]
     return demo_config_spec(kind, world, 'tiny'), str(workdir)
