@@ -21,8 +21,9 @@ def _model_and_config(quick: bool):
     "(model_dir, data config) of the demo run if present (full mode), else of the tiny run."
     from genfocal_nb.config import load_config
     from genfocal_nb.demo import prepare_tiny, demo_config_spec
+    from genfocal_nb.train import SUMMARY_FILE
     run = REPO / 'demo_run'
-    if not quick and (run / 'train' / 'train_summary.json').exists():
+    if not quick and (run / 'train' / SUMMARY_FILE).exists():
         return run / 'train', load_config(demo_config_spec('validate', run / 'world', 'demo')), 'demo'
     spec, workdir = prepare_tiny('validate')
     return Path(workdir) / 'train', load_config(spec), 'tiny'

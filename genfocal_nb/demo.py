@@ -59,10 +59,10 @@ def prepare_tiny(kind: str, root=None) -> tuple[str, str]:
     "(config spec, workdir) for running the `kind` entry notebook on the tiny world (trains a tiny model if needed)."
     import tempfile
     from genfocal_nb.config import load_config
-    from genfocal_nb.train import train
+    from genfocal_nb.train import train, SUMMARY_FILE
     run = Path(root or Path(tempfile.gettempdir()) / f"genfocal_nb_tiny_run_{genfocal_nb.__version__}").resolve()
     world = ensure_world(run / 'world', 'tiny', progress=False)
-    if kind != 'train' and not (run / 'train' / 'train_summary.json').exists():
+    if kind != 'train' and not (run / 'train' / SUMMARY_FILE).exists():
         train(load_config(demo_config_spec('train', world, 'tiny')), run / 'train', progress=False)
     workdir = {'train': run / 'train', 'validate': run, 'infer': run / 'infer'}[kind]
     return demo_config_spec(kind, world, 'tiny'), str(workdir)
