@@ -15,11 +15,12 @@ from ml_collections import ConfigDict
 import genfocal_nb
 from . import metrics as M
 from .contract import CHANNELS, LABELS
+from .baselines import open_era5_labelled, open_raw_labelled
 
 # %% auto #0
-__all__ = ['HEADLINE', 'STRUCTURAL', 'is_model_dir', 'find_model_dirs', 'open_reference', 'open_raw', 'model_candidate',
-           'map_fields', 'series_of', 'write_scalars', 'read_scalars', 'add_skill', 'skill_table', 'figure_data',
-           'heatwave_summary', 'gather_candidates', 'candidate_metrics', 'write_validation', 'validate']
+__all__ = ['HEADLINE', 'STRUCTURAL', 'is_model_dir', 'find_model_dirs', 'model_candidate', 'map_fields', 'series_of',
+           'write_scalars', 'read_scalars', 'add_skill', 'skill_table', 'figure_data', 'heatwave_summary',
+           'gather_candidates', 'candidate_metrics', 'write_validation', 'validate']
 
 # %% ../nbs/10_validate.ipynb #7837479a
 def is_model_dir(path) -> bool:
@@ -40,16 +41,6 @@ def find_model_dirs(model_root) -> dict[str, Path]:
     return {'model_' + p.relative_to(root).as_posix().replace('/', '_'): p for p in found}
 
 # %% ../nbs/10_validate.ipynb #bc33688d
-def open_reference(data_cfg, date_range) -> xr.Dataset:
-    "ERA5 over `date_range` as a labelled dataset (lazy)."
-    from genfocal_nb.baselines import open_era5_labelled
-    return open_era5_labelled(data_cfg, date_range)
-
-def open_raw(data_cfg, members, date_range) -> xr.Dataset:
-    "The raw LENS2 `members` over `date_range` in ERA5 units and channel labels (lazy)."
-    from genfocal_nb.baselines import open_raw_labelled
-    return open_raw_labelled(data_cfg, members, date_range)
-
 def model_candidate(cfg, model_dir, out_dir, members, date_range, progress: bool = True) -> xr.Dataset:
     "Debias the validation period with the model in `model_dir` into `out_dir/<name>.zarr` (resumable) and open it."
     from genfocal_nb.infer import infer_from_config
@@ -202,7 +193,7 @@ def validate(cfg, workdir, *, progress: bool = True, debias_fns: dict | None = N
     t0 = time.perf_counter()
     vdir = Path(workdir).expanduser().resolve() / 'validation'; vdir.mkdir(parents=True, exist_ok=True)
     members, period = _members_and_period(cfg)
-    ref, raw = open_reference(cfg.data, period), open_raw(cfg.data, members, period)
+    ref, raw = open_era5_labelled(cfg.data, period), open_raw_labelled(cfg.data, members, period)
     cands = gather_candidates(cfg, vdir, raw, members, period, progress, debias_fns)
     lat = ref.latitude.values
     results = candidate_metrics(cands, ref, raw, members, _metric_kwargs(cfg, lat), cfg.validate.per_member, progress)
