@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_report.ipynb #8f34864a
 from __future__ import annotations
-import html, logging, os, warnings, datetime
+import html, logging, os, re, warnings, datetime
 from pathlib import Path
 import numpy as np
 import h5py
@@ -12,9 +12,10 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['CARTOPY_DATA', 'MAP_METRICS', 'coastline_feature', 'symmetric_limits', 'draw_map', 'map_grid', 'line_panel',
-           'bar_panel', 'read_group', 'candidates', 'map_figures', 'curve_figures', 'heatwave_figure', 'write_html',
-           'write_report', 'example_results', 'report_main']
+__all__ = ['CARTOPY_DATA', 'MAP_METRICS', 'PAGE_CSS', 'coastline_feature', 'symmetric_limits', 'draw_map', 'map_grid',
+           'line_panel', 'bar_panel', 'read_group', 'candidates', 'map_figures', 'curve_figures', 'heatwave_figure',
+           'md_inline', 'md_blocks', 'table_cells', 'column_alignments', 'table_cell', 'md_table', 'metric_table_html',
+           'write_html', 'write_report', 'example_results', 'report_main']
 
 # %% ../nbs/11_report.ipynb #eaaf87f3
 CARTOPY_DATA = Path('/usr/share/cartopy/data')
@@ -163,21 +164,82 @@ def heatwave_figure(f: h5py.File, out: Path) -> list[Path]:
     return [_save(fig, out / 'heatwaves.png')]
 
 # %% ../nbs/11_report.ipynb #27df6bae
+_BOLD, _CODE = re.compile(r'\*\*(.+?)\*\*'), re.compile(r'`([^`]+)`')
+_NUMBER = re.compile(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?%?')
+
+def md_inline(text: str) -> str:
+    "HTML of a line of markdown text: escaped, `**bold**` as <strong>, `` `code` `` as <code>."
+    s = html.escape(text.strip(), quote=False)
+    return _BOLD.sub(r'<strong>\1</strong>', _CODE.sub(r'<code>\1</code>', s))
+
+def md_blocks(md: str) -> list[tuple[str, list[str]]]:
+    "Markdown as `('table' | 'text', lines)` blocks: runs of `|` rows, and paragraphs ended by blank lines."
+    blocks, prev = [], None
+    for s in (line.strip() for line in md.splitlines()):
+        kind = ('table' if s.startswith('|') else 'text') if s else None
+        if kind and kind == prev: blocks[-1][1].append(s)
+        elif kind: blocks.append((kind, [s]))
+        prev = kind
+    return blocks
+
+# %% ../nbs/11_report.ipynb #7e97cd1e
+def table_cells(row: str) -> list[str]:
+    "The stripped cells of a markdown table row `| a | b |`."
+    s = row.strip()
+    s = s[1:] if s.startswith('|') else s
+    return [c.strip() for c in (s[:-1] if s.endswith('|') else s).split('|')]
+
+def column_alignments(sep: str) -> list[str]:
+    "CSS class per column from a separator row: `---:` → 'r', `:---:` → 'c', `:---` / `---` → ''."
+    return [{(False, True): 'r', (True, True): 'c'}.get((c.startswith(':'), c.endswith(':')), '') for c in table_cells(sep)]
+
+def table_cell(text: str, tag: str = 'td', align: str = '') -> str:
+    "One HTML cell: numbers right-aligned with a true minus sign; a fully bold cell as <strong> and class 'best'."
+    bold = len(text) > 4 and text.startswith('**') and text.endswith('**')
+    core = text[2:-2] if bold else text
+    num = bool(_NUMBER.fullmatch(core))
+    inner = md_inline('−' + core[1:] if num and core.startswith('-') else core)
+    if bold: inner = f'<strong>{inner}</strong>'
+    cls = ' '.join(c for c in (align or ('r' if num else ''), 'num' * num, 'best' * bold) if c)
+    return f'<{tag} class="{cls}">{inner}</{tag}>' if cls else f'<{tag}>{inner}</{tag}>'
+
+# %% ../nbs/11_report.ipynb #4a9ae048
+def md_table(rows: list[str], caption: str = '') -> str:
+    "A markdown pipe table (header, separator, rows) as an HTML <figure>: <figcaption> from `caption`, then <table>."
+    has_sep = len(rows) > 1 and set(rows[1]) <= set('|-: ')
+    aligns, body = (column_alignments(rows[1]), rows[2:]) if has_sep else ([], rows[1:])
+    tr = lambda row, tag: '<tr>' + ''.join(table_cell(c, tag, aligns[i] if i < len(aligns) else '')
+                                           for i, c in enumerate(table_cells(row))) + '</tr>'
+    cap = f'<figcaption>{md_inline(caption)}</figcaption>' if caption else ''
+    return (f'<figure class="metrics">{cap}<table><thead>{tr(rows[0], "th")}</thead>'
+            f'<tbody>{"".join(tr(r, "td") for r in body)}</tbody></table></figure>')
+
+def metric_table_html(md: str) -> str:
+    "HTML of the metric-table markdown: each table captioned by the paragraph just before it; other text as <p>."
+    out, text = [], None
+    for kind, lines in md_blocks(md):
+        if kind == 'table': out.append(md_table(lines, ' '.join(text or []))); text = None
+        else:
+            if text: out.append(f'<p>{md_inline(" ".join(text))}</p>')
+            text = lines
+    if text: out.append(f'<p>{md_inline(" ".join(text))}</p>')
+    return ''.join(out) or '<p>(no metric table)</p>'
+
+# %% ../nbs/11_report.ipynb #3d9aac3d
+PAGE_CSS = """body{font-family:sans-serif;margin:2em;max-width:1400px} img{max-width:100%;margin:4px 0}
+figure.metrics{margin:0 0 1em 0} figcaption{max-width:60em;margin-bottom:.5em;color:#333}
+table{border-collapse:collapse;font-size:13px} td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+thead th{background:#f0f0f0} tbody tr:nth-child(even){background:#fafafa}
+.r{text-align:right} .c{text-align:center} .num{font-variant-numeric:tabular-nums} td.best{background:#dff0d8}"""
+
 def write_html(out: Path, title: str, table_md: str, sections: dict, meta: dict) -> Path:
     "Assemble `report/index.html`: metadata, the metric table and figure sections (relative links)."
-    def table(md: str) -> str:
-        rows = [r.strip().strip('|').split('|') for r in md.strip().splitlines() if r.strip() and not set(r.strip()) <= set('|-: ')]
-        if not rows: return '<p>(no metric table)</p>'
-        head = ''.join(f'<th>{html.escape(c.strip())}</th>' for c in rows[0])
-        body = ''.join('<tr>' + ''.join(f'<td>{html.escape(c.strip())}</td>' for c in r) + '</tr>' for r in rows[1:])
-        return f'<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
     figs = ''.join(f'<h2>{html.escape(s)}</h2>' + ''.join(f'<img src="{p.name}" alt="{p.stem}">' for p in ps)
                    for s, ps in sections.items() if ps)
     info = ''.join(f'<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>' for k, v in meta.items())
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:1400px}} img{{max-width:100%;margin:4px 0}}
-table{{border-collapse:collapse;font-size:12px}} td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}</style>
-</head><body><h1>{html.escape(title)}</h1><ul>{info}</ul><h2>Metrics</h2>{table(table_md)}{figs}</body></html>"""
+<style>{PAGE_CSS}</style>
+</head><body><h1>{html.escape(title)}</h1><ul>{info}</ul><h2>Metrics</h2>{metric_table_html(table_md)}{figs}</body></html>"""
     (out / 'index.html').write_text(page)
     return out / 'index.html'
 

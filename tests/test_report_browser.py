@@ -1,20 +1,27 @@
 """The HTML report renders in a real browser (headless Chromium screenshot); skipped where Chromium is missing."""
-import shutil, subprocess
+import os, shutil, subprocess
 
 import pytest
 
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')
+TABLE_MD = ("Skill relative to raw (1 − error/error_raw, mean over variables; 1 = perfect, 0 = no better than raw, "
+            "< 0 = worse), members a, b, 2000–2009.\n\n"
+            "| metric | gaussian_qm | model |\n|---|---:|---:|\n| wasserstein | 0.68 | **0.70** |\n"
+            "| lag1_autocorr_error | -0.11 | **0.37** |\n| std_ratio_error | **0.72** | -0.67 |\n")
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason='no Chromium on this machine (Debian: apt-get install chromium)')
 def test_report_screenshot_in_headless_chromium(tmp_path):
     from genfocal_nb.report import example_results, write_report
     page = write_report(example_results(tmp_path / 'metrics.h5', variables=('temperature', 'wind_speed')),
-                        tmp_path / 'report', table_md='| metric | model |\n|---|---:|\n| wasserstein | 0.5 |')
+                        tmp_path / 'report', table_md=TABLE_MD)
+    text = page.read_text()
+    assert '**' not in text and '<figcaption>Skill relative' in text and '<strong>0.70</strong>' in text
     shot = tmp_path / 'shot.png'
     subprocess.run([CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars',
                     f'--screenshot={shot}', '--window-size=1200,1600', page.as_uri()],
                    check=True, capture_output=True, timeout=120)
+    if os.environ.get('GENFOCAL_SCREENSHOT'): shutil.copy(shot, os.environ['GENFOCAL_SCREENSHOT'])  # to look at it
     from PIL import Image
     img = Image.open(shot).convert('L')
     lo, hi = img.getextrema()

@@ -44,3 +44,5 @@ def test_report_renders_with_and_without_coastlines(vdir, tmp_path, monkeypatch,
     if not coast: monkeypatch.setattr(R, 'CARTOPY_DATA', tmp_path / 'no-cartopy-data')
     page = R.write_report(vdir / 'metrics.h5', tmp_path / 'report', table_md=(vdir / 'metrics.md').read_text())
     assert page.exists() and len(list(page.parent.glob('*.png'))) >= 10
+    text = page.read_text()  # the markdown table is rendered: caption above the table, bold as <strong>
+    assert '**' not in text and '<figcaption>Skill relative to raw' in text and '<strong>' in text
