@@ -16,8 +16,8 @@ from .train import batch_cond, flat_uniform_init
 # %% auto #0
 __all__ = ['default_model_config', 'reference_model_config', 'demo_model_config', 'host_uniform_init', 'check_model_config',
            'pad_lonlat', 'LonLatConv', 'TimeConv', 'Downsample', 'Upsample', 'ResBlock', 'AxisAttention',
-           'AxialAttention', 'fourier_features', 'TimeEmbedding', 'Level', 'SpaceTimeUNet', 'build_model',
-           'count_params', 'default_flow_config', 'sample_flow_time', 'loss_weights', 'flow_loss']
+           'AxialAttention', 'fourier_features', 'TimeEmbedding', 'Level', 'gaussian_velocity', 'SpaceTimeUNet',
+           'build_model', 'count_params', 'default_flow_config', 'sample_flow_time', 'loss_weights', 'flow_loss']
 
 # %% ../nbs/04_model.ipynb #129eca2c
 def default_model_config() -> ConfigDict:
@@ -25,7 +25,7 @@ def default_model_config() -> ConfigDict:
     return ConfigDict(dict(
         num_channels=(128,) * 7, num_res_blocks=(0,) + (6,) * 6, attn_levels=(5, 6), attn_head_dim=32, qk_norm=True,
         dropout=0.5, fourier_dim=256, fourier_max_freq=1000.0, emb_dim=256, norm_groups=32, time_kernel=3,
-        num_vars=10, cond_channels=20))
+        num_vars=10, cond_channels=20, gaussian_skip=True))
 
 def reference_model_config() -> ConfigDict:
     "The reference's network shape (§2.3) with its defects fixed; the same as `default_model_config()`."
@@ -221,13 +221,19 @@ class Level(nnx.Module):
         return self.attns[i](h) if len(self.attns) else h
 
 # %% ../nbs/04_model.ipynb #2092ebf7
+def gaussian_velocity(x: jax.Array, t: jax.Array) -> jax.Array:
+    "`E[x_1 − x_0 | x_t = x]` for independent standard-normal `x_0`, `x_1`: `(2t − 1)/(t² + (1 − t)²) · x`; `t (B,)`."
+    t = jnp.asarray(t, x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
+    return (2 * t - 1) / (t ** 2 + (1 - t) ** 2) * x
+
+# %% ../nbs/04_model.ipynb #bb95ed51
 class SpaceTimeUNet(nnx.Module):
     "The velocity net `v(x, t, cond)`: `x (B, T, lon, lat, num_vars)`, `t (B,)`, `cond (B, T, lon, lat, cond_channels)`."
     def __init__(self, *, num_vars: int, cond_channels: int, num_channels, num_res_blocks, attn_levels,
                  attn_head_dim: int, qk_norm: bool, dropout: float, fourier_dim: int, fourier_max_freq: float,
-                 emb_dim: int, norm_groups: int, time_kernel: int, rngs: nnx.Rngs):
+                 emb_dim: int, norm_groups: int, time_kernel: int, gaussian_skip: bool = False, rngs: nnx.Rngs):
         ch, nb = tuple(num_channels), _per_level(num_res_blocks, len(num_channels), 'num_res_blocks')
-        self.num_vars, self.cond_channels = num_vars, cond_channels
+        self.num_vars, self.cond_channels, self.gaussian_skip = num_vars, cond_channels, bool(gaussian_skip)
         self.embed = TimeEmbedding(fourier_dim, fourier_max_freq, emb_dim, rngs=rngs)
         self.conv_in = LonLatConv(num_vars + cond_channels, ch[0], rngs=rngs)
         level = lambda l: Level(ch[l], nb[l], l in attn_levels, emb_dim, dropout, norm_groups, time_kernel,
@@ -253,7 +259,8 @@ class SpaceTimeUNet(nnx.Module):
             for i in range(len(lev.blocks)): h = lev.block(i, (h + skips.pop()) / math.sqrt(2.0), emb, deterministic)
             if l: h = self.ups[l - 1](h, sizes[l - 1])
         h = (h + stem) / math.sqrt(2.0)
-        return self.conv_out(nnx.swish(self.norm_out(h)))
+        v = self.conv_out(nnx.swish(self.norm_out(h)))
+        return v + gaussian_velocity(x, t) if self.gaussian_skip else v
 
 # %% ../nbs/04_model.ipynb #d86bf477
 def _check_inputs(x, t, cond, num_vars: int, cond_channels: int) -> None:
@@ -277,7 +284,7 @@ def build_model(model_cfg, *, num_vars: int | None = None, cond_channels: int | 
         num_channels=tuple(c.num_channels), num_res_blocks=c.num_res_blocks, attn_levels=tuple(c.attn_levels),
         attn_head_dim=c.attn_head_dim, qk_norm=c.qk_norm, dropout=c.dropout, fourier_dim=c.fourier_dim,
         fourier_max_freq=c.fourier_max_freq, emb_dim=c.emb_dim, norm_groups=c.norm_groups,
-        time_kernel=c.time_kernel, rngs=rngs)
+        time_kernel=c.time_kernel, gaussian_skip=c.get('gaussian_skip', False), rngs=rngs)  # False: configs before the key
 
 def count_params(model_or_cfg) -> int:
     "Number of trainable parameters of a model, or of the model a config builds (shapes only, nothing allocated)."
