@@ -504,10 +504,10 @@ def export_sr(store, out_path, member: str) -> Path:
 # %% ../nbs/07_infer.ipynb #36b546a0
 def debias_fn_from_velocity(velocity: Callable, sample_cfg, jit: bool = True) -> DebiasFn:
     "A `debias_window(x0, cond)` integrating `velocity(x, t, cond)` from t=0 to 1 with `sample_cfg`'s solver."
-    from genfocal_nb.sample import integrate
+    from genfocal_nb.sample import integrate, sample_kwargs
     import jax
     if sample_cfg.reverse: raise ValueError("config.sample.reverse=True (ERA5→LENS2) is not supported by inference over LENS2 inputs")
-    kw = dict(solver=sample_cfg.solver, num_steps=sample_cfg.num_steps, rtol=sample_cfg.rtol, atol=sample_cfg.atol)
+    kw = sample_kwargs(sample_cfg)
     def f(x0, cond): return integrate(lambda x, t: velocity(x, t, cond), x0, **kw)[0]
     g = jax.jit(f) if jit else f
     return lambda x0, cond: np.asarray(g(x0, cond))
@@ -530,7 +530,7 @@ def _provenance_from_config(cfg, info: dict) -> dict:
     out = dict(model_dir=str(cfg.infer.model_dir), checkpoint_step=info.get('step', cfg.infer.checkpoint_step),
                use_ema=bool(cfg.infer.use_ema), solver=s.solver, num_steps=s.num_steps,
                nfe_per_window=('adaptive' if s.solver == 'dopri5' else nfe(s.solver, s.num_steps)),
-               rtol=s.rtol, atol=s.atol, config_hash=config_hash(cfg))
+               rtol=s.rtol, atol=s.atol, frame=s.get('frame', 'plain'), config_hash=config_hash(cfg))
     return {**out, **{k: v for k, v in info.items() if k != 'step'}}  # the model's own info (resolved model_dir) wins
 
 # %% ../nbs/07_infer.ipynb #20c486b2

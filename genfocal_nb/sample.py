@@ -14,9 +14,10 @@ from jax import lax
 from ml_collections import ConfigDict
 
 # %% auto #0
-__all__ = ['FIXED_STEP', 'SOLVERS', 'time_grid', 'euler_step', 'heun_step', 'rk4_step', 'integrate_fixed', 'dopri5_step',
-           'initial_step', 'integrate_dopri5', 'reversed_field', 'nfe', 'integrate', 'default_sample_config',
-           'integrate_with_config', 'solver_table']
+__all__ = ['FIXED_STEP', 'SOLVERS', 'FRAMES', 'time_grid', 'euler_step', 'heun_step', 'rk4_step', 'integrate_fixed',
+           'dopri5_step', 'initial_step', 'integrate_dopri5', 'reversed_field', 'nfe', 'gaussian_sigma',
+           'gaussian_frame', 'integrate', 'default_sample_config', 'sample_kwargs', 'integrate_with_config',
+           'solver_table']
 
 # %% ../nbs/06_sample.ipynb #e6ba2646
 def time_grid(num_steps: int, dtype=jnp.float32) -> jax.Array:
@@ -128,23 +129,44 @@ def nfe(solver: str, num_steps: int) -> int:
     return FIXED_STEP[solver][1] * int(num_steps)
 
 # %% ../nbs/06_sample.ipynb #4936e433
+FRAMES = ('plain', 'gaussian')
+
+def gaussian_sigma(t):
+    "`σ(t) = √(t² + (1 − t)²)`: the scale of `x_0` along the flow of the Gaussian field."
+    return jnp.sqrt(t ** 2 + (1 - t) ** 2)
+
+def gaussian_frame(velocity: Callable) -> Callable:
+    "The field `(y, t) -> (v(σy, t) − g(σy, t)) / σ` of `y = x / σ(t)` (`g`: the Gaussian skip's velocity)."
+    def f(y, t):
+        s = gaussian_sigma(t); x = s * y
+        return (velocity(x, t) - (2 * t - 1) / s ** 2 * x) / s
+    return f
+
+# %% ../nbs/06_sample.ipynb #fe214efd
 def integrate(velocity: Callable, x0, *, solver: str = 'rk4', num_steps: int = 100, rtol: float = 1e-4,
-              atol: float = 1e-4, reverse: bool = False, max_steps: int = 10_000) -> tuple[jax.Array, int | jax.Array]:
+              atol: float = 1e-4, reverse: bool = False, frame: str = 'plain',
+              max_steps: int = 10_000) -> tuple[jax.Array, int | jax.Array]:
     "Solve the flow ODE over the whole time [0, 1] (forward: LENS2→ERA5; `reverse`: ERA5→LENS2); returns (x, nfe)."
     if solver not in SOLVERS: raise ValueError(f"unknown solver {solver!r}; choose one of {SOLVERS} (config.sample.solver)")
+    if frame not in FRAMES: raise ValueError(f"unknown frame {frame!r}; choose one of {FRAMES} (config.sample.frame)")
     f = reversed_field(velocity) if reverse else velocity
+    if frame == 'gaussian': f = gaussian_frame(f)
     if solver == 'dopri5': return integrate_dopri5(f, x0, rtol, atol, max_steps)
     return integrate_fixed(f, x0, num_steps, solver), nfe(solver, num_steps)
 
 # %% ../nbs/06_sample.ipynb #20d7f006
 def default_sample_config() -> ConfigDict:
     "Defaults of `config.sample`: solver ('euler'|'heun'|'rk4'|'dopri5'), steps, dopri5 tolerances, direction (EMA weights: infer.use_ema)."
-    return ConfigDict(dict(solver='rk4', num_steps=100, rtol=1e-4, atol=1e-4, reverse=False))
+    return ConfigDict(dict(solver='rk4', num_steps=100, rtol=1e-4, atol=1e-4, reverse=False, frame='gaussian'))
+
+def sample_kwargs(cfg) -> dict:
+    "`integrate` keyword arguments of a `config.sample` section (`frame` defaults to 'plain' in configs older than it)."
+    return dict(solver=cfg.solver, num_steps=cfg.num_steps, rtol=cfg.rtol, atol=cfg.atol, reverse=cfg.reverse,
+                frame=cfg.get('frame', 'plain'))
 
 def integrate_with_config(velocity: Callable, x0, cfg) -> tuple[jax.Array, int | jax.Array]:
     "`integrate` with the solver settings of a `config.sample` section."
-    return integrate(velocity, x0, solver=cfg.solver, num_steps=cfg.num_steps, rtol=cfg.rtol, atol=cfg.atol,
-                     reverse=cfg.reverse)
+    return integrate(velocity, x0, **sample_kwargs(cfg))
 
 # %% ../nbs/06_sample.ipynb #a0025b42
 def _setting_kwargs(setting) -> dict:
@@ -154,8 +176,9 @@ def _setting_kwargs(setting) -> dict:
     return dict(solver=solver, rtol=float(p), atol=float(p)) if solver == 'dopri5' else dict(solver=solver, num_steps=int(p))
 
 def _setting_label(kw: dict) -> str:
-    "Human label of a solver setting."
-    return f"dopri5 tol={kw.get('rtol', 1e-4):g}" if kw['solver'] == 'dopri5' else f"{kw['solver']}-{kw.get('num_steps', 100)}"
+    "Human label of a solver setting ('+g' marks the Gaussian frame)."
+    g = '+g' if kw.get('frame', 'plain') == 'gaussian' else ''
+    return (f"dopri5 tol={kw.get('rtol', 1e-4):g}" if kw['solver'] == 'dopri5' else f"{kw['solver']}-{kw.get('num_steps', 100)}") + g
 
 # %% ../nbs/06_sample.ipynb #8abfc5a1
 def solver_table(velocity: Callable, x0, settings, ref=('rk4', 100)) -> pd.DataFrame:
