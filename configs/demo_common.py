@@ -1,9 +1,10 @@
 """Shared settings of the demo configs (train / validation / inference on the embedded world).
 
-Sized for a 2-core CPU, where the 0.25 M-parameter demo U-Net runs at roughly 5-15 windows/s (48x25 grid, 8 days):
-a few hundred steps of training, a cheap ODE solver (Heun, 1 step = 2 network evaluations per window; see the
-solver table in nbs/06_sample.ipynb and `make bench`), validation pooled over members, and inference of one member
-over the test decade and the future period. On GPUs use the *_lens2_to_era5.py configs.
+Sized for a 2-core CPU, where the 0.25 M-parameter demo U-Net trains at roughly 2-4 windows/s (48x25 grid, 8 days):
+300 steps of training, a cheap ODE solve (Euler, 2 steps = 2 network evaluations per window, in the Gaussian frame
+that integrates the model's Gaussian skip exactly; see nbs/06_sample.ipynb and `make bench`), validation pooled over
+members, and inference of one member over the test decade and the future period. On GPUs use the *_lens2_to_era5.py
+configs.
 """
 from pathlib import Path
 from genfocal_nb.config import world_config
@@ -29,7 +30,7 @@ def demo_config(arg: str, kind: str):
     config.train.eval_every = 150 if demo else 15
     config.train.save_every = 50 if demo else 15
     config.train.num_eval_batches = 2
-    config.sample.solver, config.sample.num_steps = 'heun', 1
+    config.sample.solver, config.sample.num_steps, config.sample.frame = 'euler', 2, 'gaussian'
     config.validate.model_root = str(run_dir / 'train')
     config.validate.cache_dir = str(run_dir / 'cache')
     config.validate.per_member = False

@@ -42,7 +42,7 @@ PRESETS: dict[str, dict] = {
                  future=('2021', '2030'), chunk_days=1825, block_days=366, lossy=True),
     'demo': dict(grid=(48, 25), members=MEMBERS[:3], lens2_years=(1960, 2040), era5_years=(1961, 2020),
                  clim_years=(1961, 2000), train=('1980', '1999'), val=('2000', '2009'), test=('2010', '2019'),
-                 future=('2021', '2040'), chunk_days=73, block_days=366, lossy=True),
+                 future=('2021', '2030'), chunk_days=73, block_days=366, lossy=True),
     'full-grid': dict(grid=(240, 121), members=MEMBERS, lens2_years=(1995, 2004), era5_years=(1995, 2004),
                       clim_years=(1995, 2004), train=('1995', '2000'), val=('2001', '2002'), test=('2003', '2004'),
                       future=None, chunk_days=32, block_days=30, lossy=True),
