@@ -204,7 +204,7 @@ class PairSource:
         self.per_batch = _check_sizes(c, self.shard)
         self.T, self.chunk, self.coupling = int(c.time_batch_size), int(c.chunk_size), c.coupling
         self._lock, self._stores, self._resident = threading.Lock(), None, None
-        self.in_memory = bool(c.get('in_memory', False))
+        self.in_memory = bool(c.get('in_memory', False)) and split == 'train'  # eval serves a few batches: lazy
         try: inp, era5 = _open(c, self.members, self.period, load=False)
         except ContractError as e:
             raise ContractError(f"data loader (split={split!r}): {e}\n  Fix the store, or data.members_{split} / "
