@@ -35,7 +35,7 @@ def demo_model_config() -> ConfigDict:
     "A 0.25 M-parameter net for the demo world (48×25 grid, 8-day windows) on a 2-core CPU."
     cfg = default_model_config()
     cfg.update(dict(num_channels=(16, 32, 48), num_res_blocks=(0, 1, 1), attn_levels=(2,), attn_head_dim=16,
-                    dropout=0.1, fourier_dim=32, emb_dim=64, norm_groups=8))
+                    dropout=0.1, fourier_dim=32, fourier_max_freq=16.0, emb_dim=64, norm_groups=8))
     return cfg
 
 # %% ../nbs/04_model.ipynb #0c0d49da
