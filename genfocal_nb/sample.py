@@ -157,7 +157,7 @@ def integrate(velocity: Callable, x0, *, solver: str = 'rk4', num_steps: int = 1
 # %% ../nbs/06_sample.ipynb #20d7f006
 def default_sample_config() -> ConfigDict:
     "Defaults of `config.sample`: solver ('euler'|'heun'|'rk4'|'dopri5'), steps, dopri5 tolerances, direction (EMA weights: infer.use_ema)."
-    return ConfigDict(dict(solver='rk4', num_steps=100, rtol=1e-4, atol=1e-4, reverse=False, frame='gaussian'))
+    return ConfigDict(dict(solver='heun', num_steps=8, rtol=1e-4, atol=1e-4, reverse=False, frame='gaussian'))
 
 def sample_kwargs(cfg) -> dict:
     "`integrate` keyword arguments of a `config.sample` section (`frame` defaults to 'plain' in configs older than it)."

@@ -131,4 +131,4 @@ def test_provenance_from_config_takes_the_models_info():
     cfg = base_config()
     p = _provenance_from_config(cfg, dict(step=7, model_dir='/abs/model', weights='ema', num_params=3))
     assert p['model_dir'] == '/abs/model' and p['checkpoint_step'] == 7 and p['num_params'] == 3
-    assert p['nfe_per_window'] == 400 and p['solver'] == 'rk4'
+    assert p['nfe_per_window'] == 16 and p['solver'] == 'heun' and p['frame'] == 'gaussian'
