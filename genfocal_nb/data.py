@@ -195,6 +195,11 @@ def windows(a: np.ndarray, T: int) -> np.ndarray:
     return a.reshape(a.shape[0] // T, T, *a.shape[1:])
 
 # %% ../nbs/03_data.ipynb #e84fc0e6
+def _resolved(path) -> str:
+    "An absolute local path (URLs such as gs://… unchanged), so a run resumed from another directory matches."
+    return str(path) if '://' in str(path) else str(Path(path).expanduser().resolve())
+
+# %% ../nbs/03_data.ipynb #1c686026
 class PairSource:
     "Random-access grain source: record `k` is the `k`-th process-local batch of normalized (LENS2, ERA5) windows."
     def __init__(self, data_cfg, seed: int, split: str = 'train', shard: gp.ShardOptions | None = None):
@@ -237,10 +242,10 @@ class PairSource:
     def __len__(self) -> int:
         return sys.maxsize if self.split == 'train' else self.batches_per_epoch
 
-    def __repr__(self) -> str:  # grain checks a restored iterator's source by its repr
+    def __repr__(self) -> str:  # grain checks a restored iterator's source by its repr: store paths resolved
         c = self.cfg
         return (f"PairSource(split={self.split!r}, seed={self.seed}, shard={self.shard.shard_index}/{self.shard.shard_count}, "
-                f"members={self.members}, period={self.period}, lens2={c.lens2_path}, era5={c.era5_path}, "
+                f"members={self.members}, period={self.period}, lens2={_resolved(c.lens2_path)}, era5={_resolved(c.era5_path)}, "
                 f"T={self.T}, chunk={self.chunk}, batch={self.per_batch}, coupling={self.coupling}, "
                 f"offset=({c.offset_years}, {c.offset_days}), shuffle={c.shuffle}, records={self.n_records})")
 

@@ -150,3 +150,12 @@ def test_in_memory_refuses_when_memory_is_short(cfg, monkeypatch):
     with pytest.raises(ContractError, match=r"(?s)data.in_memory=True .*2 reading process.*set data.in_memory=False"):
         make_train_loader(with_(cfg, in_memory=True, worker_count=2), 0)
     make_train_loader(cfg, 0)  # the lazy loader does not care
+
+
+def test_repr_resolves_store_paths(cfg, tmp_path, monkeypatch):
+    "A run resumed from another directory, or with absolute instead of relative paths, has the same source repr."
+    from pathlib import Path
+    lens2 = Path(cfg.lens2_path).resolve()
+    monkeypatch.chdir(lens2.parent.parent)
+    rel = with_(cfg, lens2_path=str(Path(lens2.parent.name) / lens2.name))
+    assert repr(PairSource(rel, 0)) == repr(PairSource(with_(cfg, lens2_path=str(lens2)), 0))
