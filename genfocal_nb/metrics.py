@@ -4,33 +4,39 @@
 
 # %% ../nbs/08_metrics.ipynb #37075d03
 from __future__ import annotations
-import warnings
+import functools, itertools, warnings
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
+import scipy.fft
 import xarray as xr
 from tqdm.auto import tqdm
 from .contract import CHANNELS, GRAVITY, LABELS, MEMBERS, lat_weights, mock_lens2
 
 # %% auto #0
 __all__ = ['PERCENTILES', 'FIXED_POINTS', 'HEAT_THRESHOLDS', 'HEAT_LENGTHS', 'PAIRS', 'TAIL_PAIR', 'HEAT_VARS', 'METRICS',
-           'area_mean', 'global_mae', 'histogram_densities', 'histogram_l1', 'wavenumbers', 'radial_spectrum',
-           'spectrum_log_ratio', 'smoothed_global_mean', 'smoothed_mean_error', 'transport_error', 'mean_bias',
-           'std_ratio', 'percentile_errors', 'wasserstein1', 'pearson', 'lag1_autocorr', 'lag1_autocorr_error',
-           'cross_correlation_error', 'nearest_points', 'point_correlation_maps', 'spatial_correlation_error',
-           'temporal_spectrum', 'temporal_spectrum_error', 'relative_humidity', 'heat_index', 'heatwave_counts',
-           'tail_dependence', 'trend_preservation', 'MetricInfo', 'metrics_table', 'skill', 'skill_scores',
-           'heat_index_field', 'heatwave_rate', 'compute_metrics', 'mock_debiased']
+           'PAIR_VARS', 'area_mean', 'global_mae', 'histogram_densities', 'histogram_l1', 'wavenumbers',
+           'radial_spectrum', 'spectrum_log_ratio', 'smoothed_global_mean', 'smoothed_mean_error', 'transport_error',
+           'mean_bias', 'std_ratio', 'percentile_errors', 'sorted_w1', 'wasserstein1', 'pearson', 'lag1_autocorr',
+           'lag1_autocorr_error', 'cross_correlation_error', 'nearest_points', 'point_correlation_maps',
+           'spatial_correlation_error', 'temporal_spectrum', 'temporal_spectrum_error', 'relative_humidity',
+           'heat_index', 'heatwave_counts', 'tail_dependence', 'trend_preservation', 'MetricInfo', 'metrics_table',
+           'skill', 'skill_scores', 'Fields', 'load_fields', 'row_quantiles', 'histogram_edges', 'sorted_histograms',
+           'sorted_histogram', 'heat_index_field', 'heatwave_rate', 'variable_summary', 'heat_summary', 'pair_summary',
+           'ReferenceStats', 'reference_stats', 'summarize', 'compute_metrics', 'variable_groups', 'mock_debiased']
 
 # %% ../nbs/08_metrics.ipynb #2e7d4d85
 def area_mean(x, lat=None) -> np.ndarray:
     "Area-weighted mean of `x (..., lon, lat)` over its last two axes, skipping NaNs (uniform weights if `lat` is None)."
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)
+    if x.dtype not in (np.float32, np.float64): x = x.astype(np.float64)  # float32 is multiplied by float64 weights
     w = np.ones(x.shape[-1]) if lat is None else lat_weights(lat)
     if len(w) != x.shape[-1]:
         raise ValueError(f"lat has {len(w)} values but x has shape {x.shape}: arrays must be (..., lon, lat)")
-    w = np.broadcast_to(w, x.shape); ok = np.isfinite(x)
+    ok = np.isfinite(x)
+    if ok.all(): return np.sum(x * w, axis=(-2, -1)) / np.sum(np.broadcast_to(w, x.shape[-2:]))
+    w = np.broadcast_to(w, x.shape)
     with np.errstate(invalid='ignore', divide='ignore'):
         return np.sum(np.where(ok, x * w, 0.), axis=(-2, -1)) / np.sum(np.where(ok, w, 0.), axis=(-2, -1))
 
@@ -64,15 +70,27 @@ def wavenumbers(lon, lat) -> np.ndarray:
     return np.hypot(kx[:, None], ky[None, :])
 
 # %% ../nbs/08_metrics.ipynb #e0cdb041
-def radial_spectrum(x, lon, lat, *, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def _power_sum(f) -> np.ndarray:
+    "Σ over the middle axis of |f|² = re² + im² for a C-contiguous complex `f (a, b, c)`: (a, c), in one pass."
+    v = f.view(f.real.dtype)
+    return np.einsum('ijk,ijk->ik', v, v, dtype=np.float64).reshape(f.shape[0], f.shape[2], 2).sum(-1)
+
+def _mode_energy(flat, chunk: int) -> np.ndarray:
+    "Sum over fields of |FFT|² of every 2-D mode of real fields `flat (n, nx, ny)`, from half the modes (real input: E(k) = E(−k))."
+    n, nx, ny = flat.shape
+    half = np.zeros((nx, ny // 2 + 1))
+    for s in range(0, n, chunk):
+        f = scipy.fft.rfft2(flat[s:s + chunk].astype(np.float64), axes=(-2, -1), overwrite_x=True)
+        half += _power_sum(f.reshape(1, len(f), -1)).reshape(half.shape)
+    j = np.arange(ny // 2 + 1, ny)                                   # the modes rfft2 leaves out
+    return np.concatenate([half, half[(-np.arange(nx)) % nx][:, ny - j]], axis=1)
+
+def radial_spectrum(x, lon, lat, *, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     "Wavenumbers (cycles/360°) and radial energy spectrum of fields `x (..., lon, lat)`, averaged over leading axes."
     x = np.asarray(x); flat = x.reshape(-1, *x.shape[-2:])
     kmag = wavenumbers(lon, lat); shell = np.rint(kmag).astype(int).ravel()
     kmax = int(np.floor(min(kmag[:, 0].max(), kmag[0, :].max())))
-    energy = np.zeros(kmag.shape)
-    for s in range(0, len(flat), chunk):
-        energy += np.sum(np.abs(np.fft.fft2(flat[s:s + chunk].astype(np.float64), axes=(-2, -1))) ** 2, axis=0)
-    energy /= len(flat) * kmag.size ** 2
+    energy = _mode_energy(flat, chunk) / (len(flat) * kmag.size ** 2)
     spec = np.bincount(shell, weights=energy.ravel(), minlength=kmax + 1)[1:kmax + 1]
     has = np.bincount(shell, minlength=kmax + 1)[1:kmax + 1] > 0
     return np.arange(1, kmax + 1)[has], spec[has]
@@ -88,11 +106,14 @@ def spectrum_log_ratio(pred_spec, ref_spec, *, weighted: bool = False) -> float:
     return float(np.sum(w * lr))
 
 # %% ../nbs/08_metrics.ipynb #dfb15dd4
-def smoothed_global_mean(x, lat=None, window: int = 365) -> np.ndarray:
-    "Global mean per step of `x (time, lon, lat)` (area-weighted if `lat`), then a `window`-step moving average."
-    g = area_mean(x, lat)
+def _smooth(g, window: int) -> np.ndarray:
+    "`window`-step moving average ('valid' part) of the series `g`; a series shorter than the window is averaged whole."
     window = max(1, min(window, len(g)))
     return np.convolve(g, np.ones(window) / window, mode='valid')
+
+def smoothed_global_mean(x, lat=None, window: int = 365) -> np.ndarray:
+    "Global mean per step of `x (time, lon, lat)` (area-weighted if `lat`), then a `window`-step moving average."
+    return _smooth(area_mean(x, lat), window)
 
 def smoothed_mean_error(pred, ref, lat=None, window: int = 365) -> float:
     "Mean |smoothed global mean of pred − that of ref| for two date-aligned `(time, lon, lat)` arrays."
@@ -101,13 +122,23 @@ def smoothed_mean_error(pred, ref, lat=None, window: int = 365) -> float:
     return float(np.mean(np.abs(smoothed_global_mean(pred, lat, window) - smoothed_global_mean(ref, lat, window))))
 
 # %% ../nbs/08_metrics.ipynb #6337cc1a
+def _wnorm(d, w, *, scratch: bool = False) -> np.ndarray:
+    "Weighted L2 norm over the last two axes, sqrt(Σ d²·w); a `scratch` float64 `d` is overwritten instead of copied."
+    d = np.square(d, out=d) if scratch else np.square(d, dtype=np.float64)
+    d *= w
+    return np.sqrt(np.sum(d, axis=(-2, -1)))
+
 def transport_error(pred, ref, lat=None) -> float:
     "Date-paired relative error mean‖pred_n − ref_n‖ / mean‖ref_n‖ with an area-weighted L2 norm over (lon, lat)."
-    pred, ref = np.asarray(pred, dtype=np.float64), np.asarray(ref, dtype=np.float64)
+    pred, ref = np.asarray(pred), np.asarray(ref)
     w = np.ones(ref.shape[-1]) if lat is None else lat_weights(lat)
-    norm = lambda a: np.sqrt(np.sum(a ** 2 * w, axis=(-2, -1)))
-    ref_b = np.broadcast_to(ref, np.broadcast_shapes(pred.shape, ref.shape))
-    return float(np.mean(norm(pred - ref)) / np.mean(norm(ref_b)))
+    pb, rb = np.broadcast_arrays(pred, ref)
+    if pb.ndim <= 3:
+        return float(np.mean(_wnorm(np.subtract(pb, rb, dtype=np.float64), w, scratch=True)) / np.mean(_wnorm(rb, w)))
+    buf = np.empty(pb.shape[1:])
+    num = np.stack([_wnorm(np.subtract(p, r, out=buf, dtype=np.float64), w, scratch=True) for p, r in zip(pb, rb)])
+    den = _wnorm(rb[0], w) if rb.strides[0] == 0 else _wnorm(rb, w)          # a shared reference series: once
+    return float(np.mean(num) / np.mean(den))
 
 # %% ../nbs/08_metrics.ipynb #2d8754fe
 PERCENTILES = (1, 5, 10, 90, 95, 99)
@@ -117,9 +148,19 @@ def _pool(x) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     return x.reshape(-1, *x.shape[-2:])
 
+def _rows(x) -> np.ndarray:
+    "`x (series, time, lon, lat)` as a contiguous time-last copy `(lon·lat, series, time)`: one row per pixel."
+    x = np.asarray(x)
+    return np.ascontiguousarray(x.reshape(*x.shape[:2], -1).transpose(2, 0, 1))
+
+def _mean_map(x) -> np.ndarray:
+    "Per-pixel float64 mean of `x (..., lon, lat)` over its leading axes (without a float64 copy)."
+    x = np.asarray(x)
+    return np.mean(x, axis=tuple(range(x.ndim - 2)), dtype=np.float64)
+
 def mean_bias(pred, ref) -> np.ndarray:
     "Per-pixel mean(pred) − mean(ref), pooled over leading axes (positive = pred too high)."
-    return _pool(pred).mean(0) - _pool(ref).mean(0)
+    return _mean_map(pred) - _mean_map(ref)
 
 def std_ratio(pred, ref) -> np.ndarray:
     "Per-pixel std(pred)/std(ref), pooled over leading axes (1 = right spread; NaN where ref is constant)."
@@ -132,19 +173,32 @@ def percentile_errors(pred, ref, percentiles=PERCENTILES) -> np.ndarray:
     return np.quantile(_pool(pred), q, axis=0) - np.quantile(_pool(ref), q, axis=0)
 
 # %% ../nbs/08_metrics.ipynb #97698c96
+@functools.lru_cache(maxsize=16)
+def _w1_grid(n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Interval widths and 0-based ranks ⌈u·n⌉, ⌈u·m⌉ on the breakpoints {i/n} ∪ {j/m} of two samples of sizes n, m."
+    u = np.union1d(np.arange(1, n + 1, dtype=np.int64) * m, np.arange(1, m + 1, dtype=np.int64) * n)  # u·n·m
+    return np.diff(u, prepend=0) / (n * m), -(-u // m) - 1, -(-u // n) - 1
+
+def sorted_w1(a, b, *, chunk: int = 2 ** 18) -> np.ndarray:
+    "W1 between the samples in each row of `a (rows, n)` and `b (rows, m)`, both sorted along rows: (rows,)."
+    width, ia, ib = _w1_grid(a.shape[-1], b.shape[-1])
+    out, step = np.empty(len(a)), max(1, chunk // len(width))         # small blocks stay in cache
+    for s in range(0, len(a), step):
+        d = np.take(a[s:s + step], ia, axis=1).astype(np.float64)
+        d -= np.take(b[s:s + step], ib, axis=1)
+        out[s:s + step] = np.einsum('ij,j->i', np.abs(d, out=d), width)   # no BLAS threads for small products
+    return out
+
+def _sorted_rows(x) -> np.ndarray:
+    "The pooled samples of each pixel of `x (..., lon, lat)` as sorted rows `(lon·lat, samples)`."
+    x = np.asarray(x)
+    return np.sort(x.reshape(-1, x.shape[-2] * x.shape[-1]).T, axis=-1)
+
 def wasserstein1(pred, ref, *, chunk: int = 2 ** 22) -> np.ndarray:
     "Per-pixel W1 between the empirical distributions of `pred` and `ref` (pooled leading axes; sizes may differ)."
-    a, b = np.sort(_pool(pred), axis=0), np.sort(_pool(ref), axis=0); grid = a.shape[1:]
-    if a.shape[1:] != b.shape[1:]: raise ValueError(f"grids differ: {a.shape[1:]} vs {b.shape[1:]}")
-    n, m = len(a), len(b)
-    u = np.union1d(np.arange(1, n + 1, dtype=np.int64) * m, np.arange(1, m + 1, dtype=np.int64) * n)  # u·n·m
-    width = np.diff(u, prepend=0) / (n * m)
-    ia, ib = -(-u // m) - 1, -(-u // n) - 1                       # ranks ⌈u·n⌉, ⌈u·m⌉, 0-based
-    a, b = a.reshape(n, -1), b.reshape(m, -1)
-    out, step = np.empty(a.shape[1]), max(1, chunk // len(u))
-    for s in range(0, a.shape[1], step):
-        out[s:s + step] = width @ np.abs(a[ia, s:s + step] - b[ib, s:s + step])
-    return out.reshape(grid)
+    grid = np.shape(pred)[-2:]
+    if grid != np.shape(ref)[-2:]: raise ValueError(f"grids differ: {grid} vs {np.shape(ref)[-2:]}")
+    return sorted_w1(_sorted_rows(pred), _sorted_rows(ref), chunk=chunk).reshape(grid)
 
 # %% ../nbs/08_metrics.ipynb #4739adc2
 def pearson(x, y) -> np.ndarray:
@@ -182,29 +236,46 @@ def nearest_points(lon, lat, coords) -> list[tuple[int, int]]:
         if ij not in out: out.append(ij)
     return out
 
+def _moments(x) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Mean, deviations from it and standard deviation of each row of `x (rows, ...)` over its other axes, in float64."
+    x = np.asarray(x); ax = tuple(range(1, x.ndim))
+    mean = x.mean(ax, keepdims=True, dtype=np.float64); c = np.subtract(x, mean, dtype=np.float64)
+    flat = c.reshape(len(c), -1)
+    return mean.reshape(-1), c, np.sqrt(np.einsum('ij,ij->i', flat, flat) / flat.shape[1])
+
+def _zscores(c, sd) -> np.ndarray:
+    "Deviations `c (rows, ...)` divided by each row's standard deviation `sd` (NaN rows where it is 0)."
+    sd = sd.reshape(-1, *[1] * (c.ndim - 1))
+    with np.errstate(divide='ignore', invalid='ignore'): return np.where(sd > 0, c / sd, np.nan)
+
 def point_correlation_maps(x, points) -> np.ndarray:
     "Correlation of each grid point `(i_lon, i_lat)` in `points` with every pixel of `x (..., lon, lat)`: (P, lon, lat)."
-    x = _pool(x); sd = x.std(0)
-    with np.errstate(divide='ignore', invalid='ignore'): z = np.where(sd > 0, (x - x.mean(0)) / sd, np.nan)
-    return np.stack([np.mean(z[:, i, j, None, None] * z, axis=0) for i, j in points])
+    x = _pool(x); n, nx, ny = x.shape
+    _, c, sd = _moments(x.reshape(n, -1).T)                           # rows = pixels
+    z = _zscores(c, sd)
+    return (z[[i * ny + j for i, j in points]] @ z.T / n).reshape(len(points), nx, ny)
 
 def spatial_correlation_error(pred, ref, points, lat=None) -> float:
     "Mean over `points` of the area-weighted mean |corr map(pred) − corr map(ref)|."
     return global_mae(point_correlation_maps(pred, points) - point_correlation_maps(ref, points), lat)
 
 # %% ../nbs/08_metrics.ipynb #0f097c09
-def temporal_spectrum(x, lat=None, *, nperseg: int = 365) -> tuple[np.ndarray, np.ndarray]:
+def _psd_rows(x, L: int, *, scratch: bool = False) -> np.ndarray:
+    "Mean periodogram of the Hann-windowed, mean-removed `L`-step segments of every series in each row of `x (rows, series, time)`: (rows, L//2+1); a `scratch` float64 `x` is overwritten."
+    r, S, T = x.shape; nseg = T // L
+    win = np.hanning(L) if L > 2 else np.ones(L)
+    seg = x[..., :nseg * L].reshape(r, S, nseg, L)
+    if not (scratch and seg.dtype == np.float64 and np.shares_memory(seg, x)): seg = seg.astype(np.float64)
+    seg -= seg.mean(-1, keepdims=True); seg *= win
+    f = scipy.fft.rfft(seg.astype(np.float32), axis=-1, overwrite_x=True)   # float32 FFT of float64 anomalies
+    return _power_sum(f.reshape(r, S * nseg, -1)) / (S * nseg * np.sum(win ** 2))
+
+def temporal_spectrum(x, lat=None, *, nperseg: int = 365, chunk: int = 64) -> tuple[np.ndarray, np.ndarray]:
     "Frequencies (cycles/step) and area-weighted mean periodogram of `x (..., time, lon, lat)` over `nperseg`-step segments."
-    x = np.asarray(x); T = x.shape[-3]; L = min(nperseg, T); nseg = T // L
-    series = x.reshape(-1, *x.shape[-3:])
-    win = (np.hanning(L) if L > 2 else np.ones(L))[:, None, None]
-    psd = np.zeros((L // 2 + 1, *x.shape[-2:]))
-    for s in series:
-        for k in range(nseg):
-            seg = s[k * L:(k + 1) * L].astype(np.float64)
-            psd += np.abs(np.fft.rfft((seg - seg.mean(0)) * win, axis=0)) ** 2
-    psd /= len(series) * nseg * np.sum(win ** 2)
-    return np.fft.rfftfreq(L), area_mean(psd, lat)
+    x = np.asarray(x); L = min(nperseg, x.shape[-3])
+    rows = _rows(x.reshape(-1, *x.shape[-3:]))                         # (pixel, series, time)
+    psd = np.concatenate([_psd_rows(rows[s:s + chunk], L) for s in range(0, len(rows), chunk)])
+    return np.fft.rfftfreq(L), area_mean(psd.T.reshape(-1, *x.shape[-2:]), lat)
 
 def temporal_spectrum_error(pred, ref, lat=None, *, nperseg: int = 365) -> float:
     "Mean |log10| ratio of the temporal spectra of pred and ref (zero frequency excluded), one common segment length."
@@ -234,42 +305,59 @@ def _rothfusz(tf, rh) -> np.ndarray:
 def heat_index(t, rh) -> np.ndarray:
     "NWS heat index (K) from temperature `t` (K) and relative humidity `rh` (%)."
     tf, rh = (np.asarray(t, dtype=np.float64) - 273.15) * 1.8 + 32, np.clip(np.asarray(rh, dtype=np.float64), 0, 100)
-    simple = 0.5 * (tf + 61.0 + (tf - 68.0) * 1.2 + rh * 0.094)
-    hi = np.where((simple + tf) / 2 >= 80, _rothfusz(tf, rh), simple)
+    tf, rh = np.broadcast_arrays(tf, rh)
+    hi = np.asarray(0.5 * (tf + 61.0 + (tf - 68.0) * 1.2 + rh * 0.094))
+    warm = (hi + tf) / 2 >= 80
+    hi[warm] = _rothfusz(tf[warm], rh[warm])                          # the regression only where it applies
     return (hi - 32) / 1.8 + 273.15
 
 # %% ../nbs/08_metrics.ipynb #b925bc96
 HEAT_THRESHOLDS = (300.0, 305.0, 314.0, 327.0)  # K
 HEAT_LENGTHS = (1, 3, 5, 7)  # days
 
+def _run_counts(hot, restart, lengths) -> np.ndarray:
+    "⌊r/L⌋ summed over the maximal runs (cut where `restart`) of each series of a C-contiguous `hot (..., time)`, per L: (len(lengths), ...)."
+    T = hot.shape[-1]
+    linked = hot[..., 1:] & hot[..., :-1] & ~np.asarray(restart, dtype=bool)[1:]   # day t + 1 continues day t's run
+    start, end = hot.copy(), hot.copy()
+    start[..., 1:] &= ~linked; end[..., :-1] &= ~linked
+    s, e = np.flatnonzero(start), np.flatnonzero(end)                # paired: runs in order, series after series
+    r, series = e - s + 1, s // T
+    counts = [np.bincount(series, weights=r // L, minlength=hot.size // T) for L in lengths]
+    return np.stack(counts).astype(np.int64).reshape(len(lengths), *hot.shape[:-1])
+
 def heatwave_counts(hi, thresholds=HEAT_THRESHOLDS, lengths=HEAT_LENGTHS, segments=None) -> np.ndarray:
     "Greedy non-overlapping counts of runs of ≥ L days with `hi (..., time, lon, lat)` ≥ threshold, summed over leading axes: (thr, len, lon, lat)."
     hi = np.asarray(hi, dtype=np.float64); T = hi.shape[-3]
     seg = np.zeros(T) if segments is None else np.asarray(segments)
     restart = np.r_[True, seg[1:] != seg[:-1]]
-    hot = hi[None] >= np.asarray(thresholds, dtype=np.float64).reshape(-1, *([1] * hi.ndim))
-    run = np.zeros(hot.shape[:-3] + hot.shape[-2:], dtype=np.int64)
-    counts = np.zeros((len(thresholds), len(lengths)) + hot.shape[1:-3] + hot.shape[-2:], dtype=np.int64)
-    for t in range(T):
-        run = (0 if restart[t] else run) * hot[..., t, :, :] + hot[..., t, :, :]
-        for j, L in enumerate(lengths): counts[:, j] += (run > 0) & (run % L == 0)
-    return counts.reshape(counts.shape[:2] + (-1,) + hot.shape[-2:]).sum(2)
+    lead = tuple(range(1, hi.ndim - 2))                              # leading axes of the counts, after `lengths`
+    hot = lambda thr: np.ascontiguousarray(np.moveaxis(hi >= thr, -3, -1))
+    return np.stack([_run_counts(hot(thr), restart, lengths).sum(axis=lead) for thr in thresholds])
 
 # %% ../nbs/08_metrics.ipynb #741c5683
 def _top_k(x, k: int) -> np.ndarray:
-    "Boolean mask of the `k` largest samples along axis 0 of `x (samples, lon, lat)`."
-    mask = np.zeros(x.shape, dtype=bool)
-    np.put_along_axis(mask, np.argsort(x, axis=0, kind='stable')[len(x) - k:], True, axis=0)
-    return mask
+    "Mask of the `k` largest samples in each row of `x (rows, n)`; ties at the threshold go to later samples, as a stable argsort ranks them."
+    n = x.shape[-1]
+    thr = np.partition(x, n - k, axis=-1)[:, n - k, None]           # the k-th largest value of each row
+    above, tie = x > thr, x == thr
+    need = k - above.sum(-1, keepdims=True)
+    crowded = np.flatnonzero(tie.sum(-1) > need[:, 0])              # more ties than places: keep the last `need`
+    if len(crowded): tie[crowded] &= np.cumsum(tie[crowded, ::-1], axis=-1)[:, ::-1] <= need[crowded]
+    return above | tie
+
+def _tail_rows(x, y, q) -> np.ndarray:
+    "Upper tail dependence of the samples in each row of `x`, `y (rows, n)`, averaged over the levels `q`: (rows,)."
+    lam = []
+    for qq in np.atleast_1d(q):
+        k = max(1, int(round(x.shape[-1] * (1 - qq))))
+        lam.append(np.sum(_top_k(x, k) & _top_k(y, k), axis=-1) / k)
+    return np.mean(lam, axis=0)
 
 def tail_dependence(x, y, q=0.95) -> np.ndarray:
     "Per-pixel empirical upper tail dependence λ(q) of `x` and `y` (leading axes pooled), averaged over the levels `q`."
-    x, y = _pool(x), _pool(y); m = len(x)
-    lam = []
-    for qq in np.atleast_1d(q):
-        k = max(1, int(round(m * (1 - qq))))
-        lam.append(np.sum(_top_k(x, k) & _top_k(y, k), axis=0) / k)
-    return np.mean(lam, axis=0)
+    x, y = _pool(x), _pool(y)
+    return _tail_rows(x.reshape(len(x), -1).T, y.reshape(len(y), -1).T, q).reshape(x.shape[1:])
 
 # %% ../nbs/08_metrics.ipynb #306f8901
 def trend_preservation(raw_a, raw_b, deb_a, deb_b, lat=None) -> dict:
@@ -355,77 +443,116 @@ def _field(ds: xr.Dataset, v: str, name: str) -> xr.DataArray:
     if set(da.dims) != set(want): raise ValueError(f"{name}[{v!r}] has dims {da.dims}, expected {want} (any order)")
     return da.transpose(*want)
 
-def _loaded(ds: xr.Dataset, v: str, name: str) -> xr.DataArray:
-    "`_field` read into memory once (stores may be lazy), refusing NaN/inf."
-    da = _field(ds, v, name).load()
-    if not np.isfinite(da.values).all():
-        raise ValueError(f"{name}[{v!r}] contains NaN or inf: fill or mask them (or select a region without them) first")
-    return da
+@dataclass
+class Fields:
+    "Variables of one dataset in memory: `(member, time, lon, lat)` numpy arrays (float32 unless stored as float64) and their coordinates."
+    arrays: dict
+    member: np.ndarray
+    time: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    name: str = 'dataset'
+
+    def sel(self, members=None) -> Fields:
+        "The fields of `members` (all if None); one member or a contiguous run of them is a view, not a copy."
+        if members is None: return self
+        have = self.member.tolist()
+        if missing := [m for m in members if m not in have]:
+            raise KeyError(f"{self.name} has no members {missing} (it has {have})")
+        idx = [have.index(m) for m in members]
+        key = slice(idx[0], idx[-1] + 1) if idx == list(range(idx[0], idx[-1] + 1)) else idx
+        return replace(self, arrays={v: a[key] for v, a in self.arrays.items()}, member=self.member[key])
+
+def load_fields(ds, name: str = 'dataset', variables=None) -> Fields:
+    "Variables `variables` (default: every channel label) of a dataset read into memory in one dask computation, NaN/inf refused; a `Fields` is passed through."
+    if isinstance(ds, Fields):
+        if variables is None: return ds
+        if missing := [v for v in variables if v not in ds.arrays]: raise KeyError(f"{name} has no variables {missing}")
+        return replace(ds, arrays={v: ds.arrays[v] for v in variables})
+    variables = list(variables) if variables is not None else [v for v in LABELS if v in ds.data_vars]
+    loaded = xr.Dataset({v: _field(ds, v, name) for v in variables}).compute()
+    arrays = {}
+    for v in variables:
+        a = loaded[v].values
+        arrays[v] = np.ascontiguousarray(a, dtype=np.float64 if a.dtype == np.float64 else np.float32)
+        if not np.isfinite(arrays[v]).all():
+            raise ValueError(f"{name}[{v!r}] contains NaN or inf: fill or mask them (or select a region without them) first")
+    return Fields(arrays, loaded.member.values, loaded.time.values, ds.longitude.values, ds.latitude.values, name)
+
+def _names(ds) -> list[str]:
+    "Variable names of a dataset or `Fields`."
+    return list(ds.arrays) if isinstance(ds, Fields) else list(ds.data_vars)
+
+def _lonlat(ds) -> tuple[np.ndarray, np.ndarray]:
+    "Longitudes and latitudes of a dataset or `Fields`."
+    return (ds.lon, ds.lat) if isinstance(ds, Fields) else (ds.longitude.values, ds.latitude.values)
 
 def _grid(pred, ref, raw, lat) -> tuple[np.ndarray, np.ndarray]:
     "Longitudes and latitudes of `ref`, after checking that `pred` (and `raw`) share them."
-    lon, lat_ref = ref.longitude.values, ref.latitude.values
+    lon, lat_ref = _lonlat(ref)
     for name, ds in (('pred', pred), ('raw', raw)):
-        if ds is not None and (ds.sizes['longitude'] != len(lon) or ds.sizes['latitude'] != len(lat_ref)
-                               or not np.allclose(ds.longitude, lon) or not np.allclose(ds.latitude, lat_ref)):
-            raise ValueError(f"{name} and ref are on different grids ({ds.sizes['longitude']}x{ds.sizes['latitude']} vs "
-                             f"{len(lon)}x{len(lat_ref)}): regrid {name} onto ref's grid")
+        if ds is None: continue
+        lo, la = _lonlat(ds)
+        if len(lo) != len(lon) or len(la) != len(lat_ref) or not np.allclose(lo, lon) or not np.allclose(la, lat_ref):
+            raise ValueError(f"{name} and ref are on different grids ({len(lo)}x{len(la)} vs {len(lon)}x{len(lat_ref)}): "
+                             f"regrid {name} onto ref's grid")
     return lon, (lat_ref if lat is None else np.asarray(lat))
 
 def _variables(pred, ref, variables) -> list[str]:
     "The channel labels to evaluate: `variables`, or every label present in both datasets."
     if variables is not None: return list(variables)
-    found = [v for v in LABELS if v in pred.data_vars and v in ref.data_vars]
-    if not found: raise ValueError(f"pred and ref share no channel label (pred has {sorted(pred.data_vars)[:10]}, "
-                                   f"ref {sorted(ref.data_vars)[:10]}); rename variables to {LABELS}")
+    found = [v for v in LABELS if v in _names(pred) and v in _names(ref)]
+    if not found: raise ValueError(f"pred and ref share no channel label (pred has {sorted(_names(pred))[:10]}, "
+                                   f"ref {sorted(_names(ref))[:10]}); rename variables to {LABELS}")
     return found
 
 # %% ../nbs/08_metrics.ipynb #e384e459
-def _distribution_metrics(p, r, lat, bins, x=None) -> dict:
-    "Histogram L1, bias, spread, W1 and percentile summaries of pooled `(member, time, lon, lat)` arrays."
-    rng = None if x is None else (min(np.nanmin(a) for a in (p, r, x)), max(np.nanmax(a) for a in (p, r, x)))
-    b, sr = mean_bias(p, r), std_ratio(p, r)
-    res = dict(histogram_l1=histogram_l1(p, r, bins=bins, range=rng), mean_abs_bias=global_mae(b, lat),
-               global_bias=float(area_mean(b, lat)), std_ratio=float(area_mean(sr, lat)),
-               std_ratio_error=global_mae(sr - 1, lat), wasserstein=global_mae(wasserstein1(p, r), lat))
-    res.update({f'percentile_error_{q:02d}': global_mae(e, lat) for q, e in zip(PERCENTILES, percentile_errors(p, r))})
-    return res
+def row_quantiles(a, q, *, presorted: bool = False) -> np.ndarray:
+    "Quantiles `q` of each row of `a (rows, n)` as np.quantile (linear method) computes them: (len(q), rows); `presorted` rows are not partitioned."
+    a = np.asarray(a); n = a.shape[-1]
+    vi = (n - 1) * np.asarray(q, dtype=np.float64).ravel()
+    lo = np.floor(vi); hi = lo + 1
+    lo[vi >= n - 1] = hi[vi >= n - 1] = -1; lo[vi < 0] = hi[vi < 0] = 0          # numpy's bounds
+    gamma = (vi - lo)[:, None]
+    lo, hi = lo.astype(np.intp), hi.astype(np.intp)
+    if not presorted: a = np.partition(a, np.unique(np.r_[0, -1, lo, hi]), axis=-1)
+    prev, nxt = a[:, lo].T.astype(np.float64), a[:, hi].T.astype(np.float64)
+    d = nxt - prev                                                                   # numpy's _lerp
+    out = prev + d * gamma
+    np.subtract(nxt, d * (1 - gamma), out=out, where=np.broadcast_to(gamma >= 0.5, out.shape))
+    return out
 
-def _structure_metrics(p, r, lon, lat, points, nperseg) -> dict:
-    "Spectra, autocorrelation and spatial-correlation summaries of `(member, time, lon, lat)` arrays."
-    (_, ep), (_, er) = radial_spectrum(p, lon, lat), radial_spectrum(r, lon, lat)
-    return dict(spectrum_log_ratio=spectrum_log_ratio(ep, er),
-                spectrum_log_ratio_weighted=spectrum_log_ratio(ep, er, weighted=True),
-                lag1_autocorr_error=lag1_autocorr_error(p, r, lat),
-                spatial_correlation_error=spatial_correlation_error(p, r, points, lat),
-                temporal_spectrum_log_ratio=temporal_spectrum_error(p, r, lat, nperseg=nperseg))
+def histogram_edges(lo, hi, bins: int = 201) -> np.ndarray:
+    "The edges np.histogram uses for `bins` bins on the range (lo, hi): float64, spaced in the precision of `lo` and `hi` (float32 scalars: float32 steps)."
+    return np.histogram_bin_edges(np.zeros(1), bins=bins, range=(lo, hi))
 
-# %% ../nbs/08_metrics.ipynb #2b503ed2
-def _paired_members(p: xr.DataArray, r: xr.DataArray):
-    "`r` as an array pairing with `p`'s members: by member name, broadcast if `r` has one member, else None."
-    if r.sizes['member'] == 1: return r.values[0]
-    if set(p.member.values.tolist()) <= set(r.member.values.tolist()): return r.sel(member=p.member.values).values
-    return None
+def _needles(e, dtype) -> np.ndarray:
+    "Edges `e` as values of `dtype` that split a sorted `dtype` array where float64 `e` does: the smallest float32 ≥ e."
+    if dtype != np.float32: return e
+    c = e.astype(np.float32); low = c < e
+    c[low] = np.nextafter(c[low], np.float32(np.inf))
+    return c
 
-def _paired_metrics(p: xr.DataArray, r: xr.DataArray, lat, window) -> dict:
-    "Smoothed global-mean error (ensemble means) and transport error on the dates `p` and `r` share (NaN if none)."
-    common = np.intersect1d(p.time.values, r.time.values)
-    if len(common) == 0: return dict(smoothed_mean_error=np.nan, transport_error=np.nan)
-    p, r = p.sel(time=common), r.sel(time=common)
-    rr = _paired_members(p, r)
-    return dict(smoothed_mean_error=smoothed_mean_error(p.mean('member').values, r.mean('member').values, lat, window),
-                transport_error=np.nan if rr is None else transport_error(p.values, rr, lat))
+def _count_equal(s, x: float) -> int:
+    "Number of entries of `s` equal to the float64 value `x`."
+    c = np.asarray(x, dtype=s.dtype)
+    return int(np.count_nonzero(s == c)) if float(c) == x else 0
 
-def _trend_metrics(p: xr.DataArray, x: xr.DataArray, lat, periods) -> dict:
-    "Trend-preservation scalars of debiased `p` vs raw `x` on their common members and dates."
-    common = np.intersect1d(p.time.values, x.time.values)
-    mem = [m for m in p.member.values.tolist() if m in set(x.member.values.tolist())]
-    if len(common) < 2 or not mem: return {n: np.nan for n in METRICS if n.startswith('trend_')}
-    half = len(common) // 2
-    (a0, a1), (b0, b1) = periods or ((common[0], common[half - 1]), (common[half], common[-1]))
-    cut = lambda da, lo, hi: da.sel(member=mem, time=common).sel(time=slice(lo, hi)).values
-    res = trend_preservation(cut(x, a0, a1), cut(x, b0, b1), cut(p, a0, a1), cut(p, b0, b1), lat)
-    return {f'trend_{k}': v for k, v in res.items() if np.ndim(v) == 0}
+def sorted_histograms(s, edge_sets) -> list[np.ndarray]:
+    "Density on each edges of `edge_sets` of all values in the row-sorted `s (rows, n)`, equal to np.histogram(s, edges, density=True)."
+    sets = [np.asarray(e, dtype=np.float64) for e in edge_sets]
+    e = _needles(np.concatenate(sets), s.dtype); cum = np.zeros(len(e), dtype=np.int64)
+    for row in s.reshape(-1, s.shape[-1]): cum += np.searchsorted(row, e)                # one pass for all edge sets
+    out = []
+    for part, ed in zip(np.split(cum, np.cumsum([len(x) for x in sets])[:-1]), sets):
+        part[-1] += _count_equal(s, ed[-1])                                          # the last bin is closed
+        n = np.diff(part)
+        out.append(n / np.array(np.diff(ed), float) / n.sum())
+    return out
+
+def sorted_histogram(s, edges) -> np.ndarray:
+    "Density on `edges` of all values in the row-sorted `s (rows, n)`, equal to np.histogram(s, edges, density=True)."
+    return sorted_histograms(s, [edges])[0]
 
 # %% ../nbs/08_metrics.ipynb #074348c2
 def heat_index_field(ds: xr.Dataset, name: str = 'dataset') -> xr.DataArray:
@@ -433,54 +560,238 @@ def heat_index_field(ds: xr.Dataset, name: str = 'dataset') -> xr.DataArray:
     t, q, p = (_field(ds, v, name) for v in HEAT_VARS)
     return t.copy(data=heat_index(t.values, relative_humidity(t.values, q.values, p.values))).rename('heat_index')
 
+def _year_starts(time) -> tuple[np.ndarray, int]:
+    "Days that start a heat-wave segment (a new calendar year or after a gap of more than 2 days) and the number of calendar years."
+    t = pd.DatetimeIndex(time)
+    return np.r_[True, (t.year[1:] != t.year[:-1]) | (np.diff(t.values) > np.timedelta64(2, 'D'))], len(np.unique(t.year))
+
 def heatwave_rate(hi: xr.DataArray) -> np.ndarray:
     "Heat waves per member per calendar year of a (member, time, lon, lat) heat index: (thresholds, lengths, lon, lat)."
-    t = pd.DatetimeIndex(hi.time.values)
-    seg = np.cumsum(np.r_[True, (t.year[1:] != t.year[:-1]) | (np.diff(t.values) > np.timedelta64(2, 'D'))])
-    return heatwave_counts(hi.values, segments=seg) / (hi.sizes['member'] * len(np.unique(t.year)))
-
-def _pair_metrics(pred, ref, variables, lat, q) -> dict:
-    "Cross-correlation, tail-dependence and heat summaries for the variable pairs present."
-    out, has = defaultdict(dict), lambda vs: all(v in variables for v in vs)
-    arr = lambda ds, v, n: _field(ds, v, n).values
-    for a, b in [pr for pr in PAIRS if has(pr)]:
-        out['cross_correlation_error'][f'{a}~{b}'] = cross_correlation_error(
-            arr(pred, a, 'pred'), arr(pred, b, 'pred'), arr(ref, a, 'ref'), arr(ref, b, 'ref'), lat)
-    if has(TAIL_PAIR):
-        a, b = TAIL_PAIR
-        lam = [tail_dependence(arr(ds, a, n), arr(ds, b, n), q) for ds, n in ((pred, 'pred'), (ref, 'ref'))]
-        out['tail_dependence_error'][f'{a}~{b}'] = global_mae(lam[0] - lam[1], lat)
-    if has(HEAT_VARS): out.update(_heat_metrics(pred, ref, lat))
-    return out
-
-def _heat_metrics(pred, ref, lat) -> dict:
-    "Heat-index 99th-percentile and heat-wave count errors, keyed by variable 'heat_index'."
-    hp, hr = heat_index_field(pred, 'pred'), heat_index_field(ref, 'ref')
-    res = {'heat_index_p99_error': global_mae(percentile_errors(hp.values, hr.values, (99,))[0], lat)}
-    d = heatwave_rate(hp) - heatwave_rate(hr)
-    res.update({f'heatwave_count_error_{t:g}K_{n}d': global_mae(d[i, j], lat)
-                for i, t in enumerate(HEAT_THRESHOLDS) for j, n in enumerate(HEAT_LENGTHS)})
-    return {k: {'heat_index': v} for k, v in res.items()}
+    starts, years = _year_starts(hi.time.values)
+    return heatwave_counts(hi.values, segments=np.cumsum(starts)) / (hi.sizes['member'] * years)
 
 # %% ../nbs/08_metrics.ipynb #08624b25
-def compute_metrics(pred: xr.Dataset, ref: xr.Dataset, *, raw: xr.Dataset | None = None, variables=None, lat=None,
-                    points=None, trend_periods=None, bins: int = 201, window: int = 365, nperseg: int = 365,
-                    tail_q=0.95, progress: bool = False) -> dict[str, dict[str, float]]:
-    "Every scalar summary `{metric: {variable: value}}` of `pred` against `ref` (see `METRICS`); unpaired except the `paired` ones."
-    variables = _variables(pred, ref, variables)
-    lon, lat = _grid(pred, ref, raw, lat)
-    points = nearest_points(lon, lat, FIXED_POINTS.values()) if points is None else points
+def _pearson_last(x, y) -> np.ndarray:
+    "Pearson correlation per row of float64 `x`, `y (rows, ...)` over their other axes (NaN where either is constant)."
+    ax = tuple(range(1, x.ndim))
+    xa, ya = x - x.mean(ax, keepdims=True), y - y.mean(ax, keepdims=True)
+    den = np.sqrt(np.sum(xa ** 2, ax) * np.sum(ya ** 2, ax))
+    with np.errstate(divide='ignore', invalid='ignore'): return np.where(den > 0, np.sum(xa * ya, ax) / den, np.nan)
+
+def _lag1_rows(c) -> np.ndarray:
+    "Lag-1 autocorrelation per row of deviations `c (rows, series, time)` (pairs pooled over series), from sums in one pass."
+    N = c.shape[1] * (c.shape[2] - 1)
+    s, s2 = c.sum((1, 2)), np.einsum('rst,rst->r', c, c)
+    sa, sb = s - c[..., -1].sum(1), s - c[..., 0].sum(1)              # sums over days 0…T−2 and 1…T−1
+    va, vb = s2 - np.sum(c[..., -1] ** 2, 1) - sa ** 2 / N, s2 - np.sum(c[..., 0] ** 2, 1) - sb ** 2 / N
+    cov = np.einsum('rst,rst->r', c[..., :-1], c[..., 1:]) - sa * sb / N
+    with np.errstate(divide='ignore', invalid='ignore'): return np.where(va * vb > 0, cov / np.sqrt(va * vb), np.nan)
+
+def variable_summary(a, lon, lat, points, *, nperseg: int = 365, chunk: int = 64, rows=None) -> dict:
+    "What the metrics compare of one variable `a (member, time, lon, lat)`: row-sorted samples, moments, percentiles, lag-1 autocorrelation, correlation maps of `points`, radial and temporal spectra."
+    a = np.asarray(a); nm, T, nx, ny = a.shape; n, npix = nm * T, nx * ny
+    if T < 2: raise ValueError(f"need (..., time, lon, lat) with ≥ 2 steps, got {a.shape}")
+    rows, L = _rows(a) if rows is None else rows, min(nperseg, T)     # (pixel, member, time)
+    _, cp, sp = _moments(rows[[i * ny + j for i, j in points]])
+    zp = _zscores(cp, sp).reshape(len(points), n)                      # the points' standardized series
+    srt, corr, psd = np.empty((npix, n), a.dtype), np.empty((len(points), npix)), np.empty((npix, L // 2 + 1))
+    mean, std, lag1 = np.empty(npix), np.empty(npix), np.empty(npix)
+    for s in range(0, npix, chunk):                                    # a block of pixels at a time
+        x = rows[s:s + chunk]; sl = slice(s, s + len(x))
+        srt[sl] = np.sort(x.reshape(len(x), n), axis=-1)
+        mean[sl], c, std[sl] = _moments(x)
+        lag1[sl] = _lag1_rows(c)
+        with np.errstate(divide='ignore', invalid='ignore'):          # einsum: no BLAS threads (they thrash on shared cores)
+            corr[:, sl] = np.where(std[sl] > 0, np.einsum('pn,cn->pc', zp, c.reshape(len(x), n)) / (n * std[sl]), np.nan)
+        psd[sl] = _psd_rows(c, L, scratch=True)                        # the deviations are not needed after this
+    k, e = radial_spectrum(a, lon, lat)
+    g = lambda m: m.reshape(*m.shape[:-1], nx, ny)
+    return dict(sorted=srt, lo=srt[:, 0].min(), hi=srt[:, -1].max(), mean=g(mean), std=g(std),
+                quantiles=g(row_quantiles(srt, np.asarray(PERCENTILES, dtype=np.float64) / 100, presorted=True)),
+                lag1=g(lag1), corr=g(corr), k=k, spectrum=e, L=L, psd=area_mean(g(psd.T), lat))
+
+def heat_summary(t, q, msl, time, *, chunk: int = 8) -> dict:
+    "99th percentile of the NWS heat index `(pixel,)` and heat waves per member-year `(thresholds, lengths, pixel)` from time-last rows `(pixel, member, time)` of T, q, MSL."
+    hi = np.empty(t.shape)
+    for s in range(0, len(t), chunk):
+        b = slice(s, s + chunk); hi[b] = heat_index(t[b], relative_humidity(t[b], q[b], msl[b]))
+    starts, years = _year_starts(time)
+    counts = np.stack([_run_counts(hi >= thr, starts, HEAT_LENGTHS).sum(-1) for thr in HEAT_THRESHOLDS])
+    p99 = row_quantiles(hi.reshape(len(hi), -1), np.asarray([99.]) / 100)[0]
+    return dict(heat_p99=p99, heat_rate=counts / (t.shape[1] * years))
+
+PAIR_VARS = tuple(dict.fromkeys([*sum(PAIRS, ()), *TAIL_PAIR, *HEAT_VARS]))   # the variables pair_summary uses
+
+def pair_summary(f: Fields, tail_q=0.95, *, chunk: int = 64, rows: dict | None = None) -> dict:
+    "Cross-variable summaries of `f` for the variables it has: correlation maps of `PAIRS` ('a~b'), tail dependence of `TAIL_PAIR` ('tail') and `heat_summary`; `rows`: time-last copies already made."
+    have = lambda vs: all(v in f.arrays for v in vs)
+    used = [v for v in PAIR_VARS if v in f.arrays]
+    if not used: return {}
+    rows = {v: (rows or {}).get(v, None) for v in used}
+    rows = {v: _rows(f.arrays[v]) if r is None else r for v, r in rows.items()}
+    npix, grid = len(rows[used[0]]), f.arrays[used[0]].shape[-2:]
+    out, f64 = {}, lambda a: a.astype(np.float64)
+    for a, b in [pr for pr in PAIRS if have(pr)]:
+        out['~'.join((a, b))] = np.concatenate([_pearson_last(f64(rows[a][s:s + chunk]), f64(rows[b][s:s + chunk]))
+                                                for s in range(0, npix, chunk)])
+    if have(TAIL_PAIR): out['tail'] = _tail_rows(*(rows[v].reshape(npix, -1) for v in TAIL_PAIR), tail_q)
+    if have(HEAT_VARS): out.update(heat_summary(*(rows[v] for v in HEAT_VARS), f.time))
+    return {k: v.reshape(*v.shape[:-1], *grid) for k, v in out.items()}
+
+# %% ../nbs/08_metrics.ipynb #5485e205
+@dataclass
+class ReferenceStats:
+    "The reference side of every metric, computed once by `reference_stats` and reused for every candidate and member."
+    fields: Fields
+    lat: np.ndarray
+    points: list
+    nperseg: int
+    tail_q: object
+    variables: dict                      # variable -> variable_summary
+    pairs: dict                          # pair_summary
+    cache: dict = field(default_factory=dict)
+
+    def psd(self, v: str, L: int) -> np.ndarray:
+        "Area-mean temporal spectrum of variable `v` over `L`-step segments (computed once per L)."
+        if self.variables[v]['L'] == L: return self.variables[v]['psd']
+        if ('psd', v, L) not in self.cache:
+            self.cache[('psd', v, L)] = temporal_spectrum(self.fields.arrays[v], self.lat, nperseg=L)[1]
+        return self.cache[('psd', v, L)]
+
+    def daily(self, v: str) -> dict:
+        "Per-day area-weighted global mean of the member mean `(time,)` and norm of each member `(member, time)` of `v`."
+        if ('daily', v) not in self.cache:
+            a = self.fields.arrays[v]
+            self.cache[('daily', v)] = dict(mean=area_mean(a.mean(0), self.lat), norm=_wnorm(a, lat_weights(self.lat)))
+        return self.cache[('daily', v)]
+
+    def histogram(self, v: str, edges) -> np.ndarray:
+        "Density of the reference values of `v` on `edges`, from one sort of all of them (done on first use)."
+        if ('pooled', v) not in self.cache: self.cache[('pooled', v)] = np.sort(self.fields.arrays[v], axis=None)[None]
+        return sorted_histogram(self.cache[('pooled', v)], edges)
+
+def reference_stats(ref, *, variables=None, lat=None, points=None, nperseg: int = 365, tail_q=0.95,
+                    progress: bool = False) -> ReferenceStats:
+    "Summaries of the reference `ref` (dataset or `Fields`) that `summarize` compares every candidate with."
+    f = load_fields(ref, 'ref', variables)
+    lat = f.lat if lat is None else np.asarray(lat)
+    points = nearest_points(f.lon, lat, FIXED_POINTS.values()) if points is None else points
+    per_var = {v: variable_summary(a, f.lon, lat, points, nperseg=nperseg)
+               for v, a in tqdm(f.arrays.items(), desc='reference', disable=not progress)}
+    return ReferenceStats(f, lat, points, nperseg, tail_q, per_var, pair_summary(f, tail_q))
+
+def _variable_metrics(ps: dict, stats: ReferenceStats, v: str, L: int, bins: int, x=None, fig_edges=None) -> tuple[dict, dict]:
+    "Distribution and structure metrics of variable `v` from its summary `ps` and the reference's (`x`: raw values, which widen the histogram range), and its figure parts."
+    rs, lat = stats.variables[v], stats.lat
+    lo, hi = min(ps['lo'], rs['lo']), max(ps['hi'], rs['hi'])
+    if x is None: lo, hi = float(lo), float(hi)
+    else: lo, hi = min(lo, x.min()), max(hi, x.max())    # the range raw widens keeps the data's dtype, and numpy its spacing
+    e = histogram_edges(lo, hi, bins)
+    b, w1 = ps['mean'] - rs['mean'], sorted_w1(ps['sorted'], rs['sorted']).reshape(ps['mean'].shape)
+    with np.errstate(divide='ignore', invalid='ignore'): sr = np.where(rs['std'] > 0, ps['std'] / rs['std'], np.nan)
+    h = sorted_histograms(ps['sorted'], [e] + ([] if fig_edges is None else [fig_edges]))
+    res = dict(histogram_l1=float(np.sum(np.abs(h[0] - stats.histogram(v, e)) * np.diff(e))), mean_abs_bias=global_mae(b, lat),
+               global_bias=float(area_mean(b, lat)), std_ratio=float(area_mean(sr, lat)),
+               std_ratio_error=global_mae(sr - 1, lat), wasserstein=global_mae(w1, lat))
+    res.update({f'percentile_error_{q:02d}': global_mae(d, lat)
+                for q, d in zip(PERCENTILES, ps['quantiles'] - rs['quantiles'])})
+    res.update(spectrum_log_ratio=spectrum_log_ratio(ps['spectrum'], rs['spectrum']),
+               spectrum_log_ratio_weighted=spectrum_log_ratio(ps['spectrum'], rs['spectrum'], weighted=True),
+               lag1_autocorr_error=global_mae(ps['lag1'] - rs['lag1'], lat),
+               spatial_correlation_error=global_mae(ps['corr'] - rs['corr'], lat),
+               temporal_spectrum_log_ratio=spectrum_log_ratio(ps['psd'][1:], stats.psd(v, L)[1:]))
+    return res, dict(w1=w1, k=ps['k'], spectrum=ps['spectrum'], **({} if fig_edges is None else {'hist': h[1]}))
+
+def _pair_metrics(ps: dict, rs: dict, lat) -> dict:
+    "Cross-correlation, tail-dependence and heat errors from two `pair_summary`s."
     out = defaultdict(dict)
+    for key in ['~'.join(pr) for pr in PAIRS if '~'.join(pr) in ps and '~'.join(pr) in rs]:
+        out['cross_correlation_error'][key] = global_mae(ps[key] - rs[key], lat)
+    if 'tail' in ps and 'tail' in rs:
+        out['tail_dependence_error']['~'.join(TAIL_PAIR)] = global_mae(ps['tail'] - rs['tail'], lat)
+    if 'heat_p99' in ps and 'heat_p99' in rs:
+        out['heat_index_p99_error']['heat_index'] = global_mae(ps['heat_p99'] - rs['heat_p99'], lat)
+        d = ps['heat_rate'] - rs['heat_rate']
+        for (i, t), (j, n) in itertools.product(enumerate(HEAT_THRESHOLDS), enumerate(HEAT_LENGTHS)):
+            out[f'heatwave_count_error_{t:g}K_{n}d']['heat_index'] = global_mae(d[i, j], lat)
+    return out
+
+# %% ../nbs/08_metrics.ipynb #dcb5195d
+def _days(a, idx) -> np.ndarray:
+    "`a[:, idx]` (days on axis 1), a view when `idx` is a run of consecutive days."
+    if len(idx) and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx))): return a[:, idx[0]:idx[0] + len(idx)]
+    return a[:, idx]
+
+def _paired_metrics(p: Fields, stats: ReferenceStats, v: str, window, daily) -> dict:
+    "Smoothed global-mean error (ensemble means; `daily`: pred's per-day global mean) and transport error on the dates `p` and the reference share (NaN if none)."
+    r, lat = stats.fields, stats.lat
+    common, ip, ir = np.intersect1d(p.time, r.time, return_indices=True)
+    if len(common) == 0: return dict(smoothed_mean_error=np.nan, transport_error=np.nan)
+    ref_daily = stats.daily(v)
+    sme = float(np.mean(np.abs(_smooth(daily[ip], window) - _smooth(ref_daily['mean'][ir], window))))
+    have, mem = r.member.tolist(), p.member.tolist()    # pair members by name, or broadcast a single reference member
+    pair = [0] * len(mem) if len(have) == 1 else [have.index(m) for m in mem] if set(mem) <= set(have) else None
+    if pair is None: return dict(smoothed_mean_error=sme, transport_error=np.nan)
+    pa, rd = _days(p.arrays[v], ip), {j: r.arrays[v][j][ir] for j in set(pair)}
+    w, buf = lat_weights(lat), np.empty(pa.shape[1:])
+    num = [_wnorm(np.subtract(pa[i], rd[j], out=buf, dtype=np.float64), w, scratch=True) for i, j in enumerate(pair)]
+    return dict(smoothed_mean_error=sme, transport_error=float(np.mean(num) / np.mean(ref_daily['norm'][pair][:, ir])))
+
+def _trend_metrics(p: Fields, x: Fields, v: str, lat, periods) -> dict:
+    "Trend-preservation scalars of debiased `p` vs raw `x` on their common members and dates."
+    common, ip, ix = np.intersect1d(p.time, x.time, return_indices=True)
+    mem = [m for m in p.member.tolist() if m in set(x.member.tolist())]
+    if len(common) < 2 or not mem: return {n: np.nan for n in METRICS if n.startswith('trend_')}
+    half = len(common) // 2
+    (a0, a1), (b0, b1) = periods or ((common[0], common[half - 1]), (common[half], common[-1]))
+    pos = xr.DataArray(np.arange(len(common)), {'time': common}, 'time')   # xarray's label slicing (partial dates too)
+    cut = lambda f, it, lo, hi: _days(f.sel(mem).arrays[v], it[pos.sel(time=slice(lo, hi)).values])
+    res = trend_preservation(cut(x, ix, a0, a1), cut(x, ix, b0, b1), cut(p, ip, a0, a1), cut(p, ip, b0, b1), lat)
+    return {f'trend_{k}': val for k, val in res.items() if np.ndim(val) == 0}
+
+def summarize(pred, stats: ReferenceStats, *, raw=None, variables=None, trend_periods=None, bins: int = 201,
+              window: int = 365, hist_edges: dict | None = None, progress: bool = False) -> tuple[dict, dict]:
+    "Every scalar `{metric: {variable: value}}` of `pred` against the reference summarized in `stats`, and figure parts per variable (W1 map, radial spectrum, smoothed global mean, density on `hist_edges[v]`; heat-wave rates)."
+    ref = stats.fields
+    variables = list(variables) if variables is not None else [v for v in stats.variables if v in _names(pred)]
+    _grid(pred, ref, raw, None)
+    pred = load_fields(pred, 'pred', variables)
+    raw = None if raw is None else load_fields(raw, 'raw', variables)
+    out, figs, kept = defaultdict(dict), {}, {}
     for v in tqdm(variables, desc='metrics', disable=not progress):
-        p, r = _loaded(pred, v, 'pred'), _loaded(ref, v, 'ref')
-        x = None if raw is None else _loaded(raw, v, 'raw')
-        L = min(nperseg, p.sizes['time'], r.sizes['time'])
-        res = {**_distribution_metrics(p.values, r.values, lat, bins, None if x is None else x.values),
-               **_structure_metrics(p.values, r.values, lon, lat, points, L), **_paired_metrics(p, r, lat, window)}
-        if x is not None: res.update(_trend_metrics(p, x, lat, trend_periods))
+        p = pred.arrays[v]
+        L = min(stats.nperseg, p.shape[1], ref.arrays[v].shape[1])
+        rows = _rows(p)
+        if v in PAIR_VARS: kept[v] = rows                              # reused by pair_summary
+        ps = variable_summary(p, pred.lon, stats.lat, stats.points, nperseg=L, rows=rows)
+        res, figs[v] = _variable_metrics(ps, stats, v, L, bins, None if raw is None else raw.arrays[v],
+                                         (hist_edges or {}).get(v))
+        daily = area_mean(p.mean(0), stats.lat)                        # global mean of the ensemble mean, per day
+        res.update(_paired_metrics(pred, stats, v, window, daily))
+        if raw is not None: res.update(_trend_metrics(pred, raw, v, stats.lat, trend_periods))
         for name, val in res.items(): out[name][v] = float(val)
-    for name, per_var in _pair_metrics(pred, ref, variables, lat, tail_q).items(): out[name].update(per_var)
-    return dict(out)
+        figs[v]['series'] = _smooth(daily, window)
+    pairs = pair_summary(pred, stats.tail_q, rows=kept); del kept
+    for name, per_var in _pair_metrics(pairs, stats.pairs, stats.lat).items(): out[name].update(per_var)
+    if 'heat_rate' in pairs: figs['heatwaves'] = pairs['heat_rate']
+    return dict(out), figs
+
+# %% ../nbs/08_metrics.ipynb #87b47320
+def compute_metrics(pred, ref, *, raw=None, variables=None, lat=None, points=None, trend_periods=None, bins: int = 201,
+                    window: int = 365, nperseg: int = 365, tail_q=0.95, progress: bool = False,
+                    stats: ReferenceStats | None = None) -> dict[str, dict[str, float]]:
+    "Every scalar summary `{metric: {variable: value}}` of `pred` against `ref` (see `METRICS`); unpaired except the `paired` ones. Pass `stats=reference_stats(ref, …)` to reuse the reference side."
+    variables = _variables(pred, ref, variables)
+    _, lat = _grid(pred, ref, raw, lat)
+    if stats is None:
+        stats = reference_stats(ref, variables=variables, lat=lat, points=points, nperseg=nperseg, tail_q=tail_q)
+    return summarize(pred, stats, raw=raw, variables=variables, trend_periods=trend_periods, bins=bins, window=window,
+                     progress=progress)[0]
+
+def variable_groups(variables) -> list[tuple[str, ...]]:
+    "`variables` in groups that can be summarized one at a time: those the pair metrics need together first, then one each."
+    together = tuple(v for v in variables if v in PAIR_VARS)
+    return ([together] if together else []) + [(v,) for v in variables if v not in PAIR_VARS]
 
 # %% ../nbs/08_metrics.ipynb #8430f6e7
 def mock_debiased(members=MEMBERS[:2], start='1999-12-25', end='2000-01-10', grid=(8, 5), seed=0) -> xr.Dataset:

@@ -5,6 +5,7 @@
 # %% ../nbs/10_validate.ipynb #b19f6e9a
 from __future__ import annotations
 import datetime, json, os, time, uuid
+from collections import defaultdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from .baselines import open_era5_labelled, open_raw_labelled
 
 # %% auto #0
 __all__ = ['HEADLINE', 'STRUCTURAL', 'is_model_dir', 'find_model_dirs', 'model_candidate', 'map_fields', 'series_of',
-           'write_scalars', 'read_scalars', 'add_skill', 'skill_table', 'figure_data', 'heatwave_summary',
+           'write_scalars', 'read_scalars', 'add_skill', 'skill_table', 'figure_edges', 'figure_parts', 'figure_data',
            'gather_candidates', 'candidate_metrics', 'write_validation', 'validate']
 
 # %% ../nbs/10_validate.ipynb #7837479a
@@ -51,10 +52,10 @@ def model_candidate(cfg, model_dir, out_dir, members, date_range, progress: bool
     return xr.open_zarr(store)[list(LABELS)]
 
 # %% ../nbs/10_validate.ipynb #d74990ac
-def map_fields(x: np.ndarray, ref: np.ndarray) -> dict[str, np.ndarray]:
-    "Bias of the mean and per-pixel W1 maps `(lon, lat)` of `x` against `ref` (leading axes pooled)."
+def map_fields(x: np.ndarray, ref: np.ndarray, w1: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    "Bias of the mean and per-pixel W1 maps `(lon, lat)` of `x` against `ref` (leading axes pooled; `w1` if already known)."
     pool = lambda a: a.reshape(-1, *a.shape[-2:])
-    return dict(bias=pool(x).mean(0) - pool(ref).mean(0), w1=M.wasserstein1(x, ref))
+    return dict(bias=pool(x).mean(0) - pool(ref).mean(0), w1=M.wasserstein1(x, ref) if w1 is None else w1)
 
 def series_of(x: np.ndarray, lat) -> np.ndarray:
     "365-day smoothed area-weighted global mean of the ensemble mean of `x (member, time, lon, lat)`."
@@ -118,23 +119,29 @@ def skill_table(df: pd.DataFrame, member: str = 'all', metrics=HEADLINE) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/10_validate.ipynb #024d09c8
-def figure_data(arrays: dict[str, np.ndarray], lon, lat) -> dict:
-    "Maps, histograms, spectra and series of one variable, for `arrays` = {'era5': ref, candidate: x, …}."
-    ref = arrays['era5']
-    edges, dens = M.histogram_densities(*arrays.values())
-    out = {'hist/edges': edges}
-    for (name, x), h in zip(arrays.items(), dens):
-        out[f'hist/{name}'] = h
-        k, e = M.radial_spectrum(x, lon, lat)
-        out['spectrum/k'], out[f'spectrum/{name}'] = k, e
-        out[f'series/{name}'] = series_of(x, lat)
-        if name != 'era5':
-            for key, field in map_fields(x, ref).items(): out[f'maps/{name}/{key}'] = field
-    return out
+def figure_edges(arrays, bins: int = 201) -> np.ndarray:
+    "Histogram edges shared by all `arrays` (min…max of all of them)."
+    return M.histogram_edges(min(float(np.min(a)) for a in arrays), max(float(np.max(a)) for a in arrays), bins)
 
-def heatwave_summary(ds: xr.Dataset, lat, name: str) -> np.ndarray:
-    "Area-mean heat waves per member-year `(thresholds, lengths)` of a labelled dataset."
-    return M.area_mean(M.heatwave_rate(M.heat_index_field(ds, name).load()), lat)
+def figure_parts(arrays: dict[str, np.ndarray], lon, lat, edges) -> dict[str, dict]:
+    "W1 map against `arrays['era5']`, radial spectrum, series and density on `edges` of each array, computed directly."
+    parts = {}
+    for name, x in arrays.items():
+        k, e = M.radial_spectrum(x, lon, lat)
+        parts[name] = dict(hist=np.histogram(np.ravel(x).astype(np.float64), edges, density=True)[0], k=k, spectrum=e,
+                           series=series_of(x, lat), w1=None if name == 'era5' else M.wasserstein1(x, arrays['era5']))
+    return parts
+
+def figure_data(arrays: dict[str, np.ndarray], parts: dict[str, dict], edges) -> dict:
+    "Maps, histograms, spectra and series of one variable, for `arrays` = {'era5': ref, candidate: x, …} and their `parts`."
+    ref, out = arrays['era5'], {'hist/edges': edges}
+    for name, x in arrays.items():
+        p = parts[name]
+        out[f'hist/{name}'], out['spectrum/k'], out[f'spectrum/{name}'] = p['hist'], p['k'], p['spectrum']
+        out[f'series/{name}'] = p['series']
+        if name != 'era5':
+            for key, field in map_fields(x, ref, p['w1']).items(): out[f'maps/{name}/{key}'] = field
+    return out
 
 # %% ../nbs/10_validate.ipynb #57526610
 def _members_and_period(cfg) -> tuple[list[str], tuple]:
@@ -160,30 +167,60 @@ def _metric_kwargs(cfg, lat) -> dict:
     tp = tuple(tuple(p) for p in cfg.validate.trend_periods) or None
     return dict(lat=lat, trend_periods=tp)
 
-def candidate_metrics(cands: dict, ref: xr.Dataset, raw: xr.Dataset, members, kw: dict, per_member: bool,
-                      progress: bool) -> dict:
-    "`{(candidate, member or 'all'): {metric: {var: value}}}` for every candidate."
-    out, groups = {}, [('all', None)] + ([(m, m) for m in members] if per_member and len(members) > 1 else [])
-    for (name, ds), (g, m) in tqdm([(c, g) for c in cands.items() for g in groups], desc='metrics', disable=not progress):
-        sel = (lambda d: d.sel(member=[m])) if m is not None else (lambda d: d)
-        out[(name, g)] = M.compute_metrics(sel(ds), ref, raw=sel(raw), **kw)
-    return out
+def _group_metrics(vs, cands: dict, ref, raw, groups, kw: dict, secs: dict) -> tuple[dict, dict]:
+    "Scalars `{(candidate, group): {metric: {var: value}}}` and figure data `{path: array}` of the variables `vs`."
+    lat, t0 = kw['lat'], time.perf_counter()
+    stats = M.reference_stats(ref, variables=vs, lat=lat)
+    secs['era5'] += time.perf_counter() - t0
+    fields = {}
+    for name, ds in cands.items():                                   # each candidate read once, as float32
+        t0 = time.perf_counter(); fields[name] = M.load_fields(ds, name, vs); secs[name] += time.perf_counter() - t0
+    xf = fields['raw'] if cands.get('raw') is raw else M.load_fields(raw, 'raw', vs)
+    arrays = {v: {'era5': stats.fields.arrays[v], **{n: f.arrays[v] for n, f in fields.items()}} for v in vs}
+    edges = {v: figure_edges(arrays[v].values()) for v in vs}
+    parts = {v: {'era5': dict(hist=stats.histogram(v, edges[v]), series=series_of(arrays[v]['era5'], lat),
+                              **{k: stats.variables[v][k] for k in ('k', 'spectrum')})} for v in vs}
+    out, figs = defaultdict(lambda: defaultdict(dict)), {}
+    for name, f in fields.items():
+        t0 = time.perf_counter()
+        for g, m in groups:
+            sel = None if m is None else [m]
+            res, fp = M.summarize(f.sel(sel), stats, raw=xf.sel(sel), variables=vs, trend_periods=kw['trend_periods'],
+                                  hist_edges=edges if m is None else None)
+            for metric, per_var in res.items(): out[(name, g)][metric].update(per_var)
+            if m is not None: continue
+            for v in vs: parts[v][name] = fp[v]
+            if 'heatwaves' in fp: figs[f'heatwaves/{name}'] = M.area_mean(fp['heatwaves'], lat)
+        secs[name] += time.perf_counter() - t0
+    if 'heat_rate' in stats.pairs: figs['heatwaves/era5'] = M.area_mean(stats.pairs['heat_rate'], lat)
+    for v in vs: figs.update({f'{k}/{v}': val for k, val in figure_data(arrays[v], parts[v], edges[v]).items()})
+    return out, figs
 
-def write_validation(path: Path, results: dict, cands: dict, ref: xr.Dataset, lat, attrs: dict, progress: bool) -> Path:
-    "Write `metrics.h5` (scalars and figure data) atomically."
+def candidate_metrics(cands: dict, ref: xr.Dataset, raw: xr.Dataset, members, kw: dict, per_member: bool,
+                      progress: bool) -> tuple[dict, dict]:
+    "`{(candidate, member or 'all'): {metric: {var: value}}}` and the figure data `{hdf5 path: array}` of every candidate."
+    groups = [('all', None)] + ([(m, m) for m in members] if per_member and len(members) > 1 else [])
+    out, figs, secs = defaultdict(dict), {}, defaultdict(float)
+    for vs in tqdm(M.variable_groups(LABELS), desc='metrics', disable=not progress):
+        res, fg = _group_metrics(vs, cands, ref, raw, groups, kw, secs)
+        for key, per_metric in res.items():
+            for metric, per_var in per_metric.items(): out[key].setdefault(metric, {}).update(per_var)
+        figs.update(fg)
+    if progress: print('[validate] metric seconds (reading + computing):', ', '.join(f'{n} {s:.1f}' for n, s in secs.items()))
+    return dict(out), figs
+
+def write_validation(path: Path, results: dict, figures: dict, ref: xr.Dataset, lat, attrs: dict) -> Path:
+    "Write `metrics.h5` (scalars and the figure data of `candidate_metrics`) atomically."
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    lon = ref.longitude.values
     with h5py.File(tmp, 'w') as f:
-        f['lon'], f['lat'] = lon, np.asarray(lat)
+        f['lon'], f['lat'] = ref.longitude.values, np.asarray(lat)
         for k, val in attrs.items(): f.attrs[k] = val
         for (name, g), res in results.items(): write_scalars(f, name, g, res)
         f['series/time'] = ref.time.values.astype('datetime64[D]').astype(np.int64)
-        for v in tqdm(LABELS, desc='figure data', disable=not progress):
-            arrays = {'era5': M._loaded(ref, v, 'era5').values, **{n: M._loaded(d, v, n).values for n, d in cands.items()}}
-            for key, val in figure_data(arrays, lon, lat).items():
-                _put(f, f"{key}/{v}", val, **({'units': ref[v].attrs.get('units', '')} if key.startswith('maps/') else {}))
         g = f.create_group('heatwaves'); g.attrs['thresholds'], g.attrs['lengths'] = M.HEAT_THRESHOLDS, M.HEAT_LENGTHS
-        for n, d in {'era5': ref, **cands}.items(): g[n] = heatwave_summary(d, lat, n)
+        for key, val in figures.items():
+            units = {'units': ref[key.rsplit('/', 1)[1]].attrs.get('units', '')} if key.startswith('maps/') else {}
+            _put(f, key, val, **units)
     os.replace(tmp, path)
     return path
 
@@ -196,10 +233,10 @@ def validate(cfg, workdir, *, progress: bool = True, debias_fns: dict | None = N
     ref, raw = open_era5_labelled(cfg.data, period), open_raw_labelled(cfg.data, members, period)
     cands = gather_candidates(cfg, vdir, raw, members, period, progress, debias_fns)
     lat = ref.latitude.values
-    results = candidate_metrics(cands, ref, raw, members, _metric_kwargs(cfg, lat), cfg.validate.per_member, progress)
+    results, figures = candidate_metrics(cands, ref, raw, members, _metric_kwargs(cfg, lat), cfg.validate.per_member, progress)
     attrs = dict(variables=list(LABELS), period=f"{period[0]}/{period[1]}", members=members, candidates=list(cands),
                  created=datetime.datetime.now().isoformat(timespec='seconds'), genfocal_nb_version=genfocal_nb.__version__)
-    write_validation(vdir / 'metrics.h5', results, cands, ref, lat, attrs, progress)
+    write_validation(vdir / 'metrics.h5', results, figures, ref, lat, attrs)
     df = add_skill(read_scalars(vdir / 'metrics.h5'))
     df.to_csv(vdir / 'metrics.csv', index=False)
     md = (f"Skill relative to raw (1 − error/error_raw, mean over variables; 1 = perfect, 0 = no better than raw, "

@@ -75,3 +75,55 @@ def test_compute_metrics_identity_shift_and_skill():
     hot = pred.assign(temperature=pred.temperature + 2.0)   # a "raw" twice as far off
     sk = skill_scores(mw, compute_metrics(hot, pred, raw=pred, variables=['temperature']))
     assert sk['wasserstein']['temperature'] == pytest.approx(0.5, abs=1e-4)
+
+
+def test_sorted_quantiles_and_histograms_equal_numpy_bit_for_bit():
+    from genfocal_nb.metrics import histogram_edges, row_quantiles, sorted_histogram
+    a = np.random.default_rng(2).normal(size=(4, 257)).astype(np.float32)
+    a[:, :30] = a[:, :1]                                                   # ties
+    q = np.array([0.01, 0.5, 0.95, 0.99])
+    np.testing.assert_array_equal(row_quantiles(np.sort(a), q, presorted=True), np.quantile(a.T.astype(float), q, axis=0))
+    np.testing.assert_array_equal(row_quantiles(a, q), np.quantile(a.T.astype(float), q, axis=0))
+    for lo, hi in ((float(a.min()), float(a.max())), (a.min(), a.max()), (-0.5, 0.7)):   # float64, float32, partial range
+        e = histogram_edges(lo, hi, 17)
+        np.testing.assert_array_equal(sorted_histogram(np.sort(a), e), np.histogram(a.astype(float), e, density=True)[0])
+
+
+def test_top_k_breaks_ties_like_a_stable_argsort():
+    from genfocal_nb.metrics import _top_k
+    x = np.random.default_rng(3).integers(0, 3, size=(6, 40)).astype(float)
+    for k in (1, 5, 40):
+        want = np.zeros(x.shape, bool)
+        np.put_along_axis(want, np.argsort(x, axis=-1, kind='stable')[:, 40 - k:], True, axis=-1)
+        np.testing.assert_array_equal(_top_k(x, k), want)
+
+
+def test_shared_reference_stats_give_the_same_metrics():
+    from genfocal_nb.metrics import load_fields, reference_stats, summarize
+    ref = mock_debiased(members=('era5',), start='1999-12-20', end='2000-01-31', seed=1).squeeze('member', drop=True)
+    pred, raw = (mock_debiased(start='1999-12-25', end='2000-01-31', seed=s) for s in (0, 2))
+    stats = reference_stats(ref)
+    assert compute_metrics(pred, ref, raw=raw, stats=stats) == compute_metrics(pred, ref, raw=raw)
+    m = [pred.member.values[1]]
+    got, figs = summarize(load_fields(pred).sel(m), stats, raw=load_fields(raw).sel(m))
+    assert got == compute_metrics(pred.sel(member=m), ref, raw=raw.sel(member=m))
+    assert figs['temperature']['w1'].shape == (8, 5) and figs['heatwaves'].shape == (4, 4, 8, 5)
+
+
+def test_aggregator_equals_the_plain_definitions():
+    from genfocal_nb.metrics import (area_mean, global_mae, heat_index_field, heatwave_rate, lag1_autocorr_error,
+                                     percentile_errors, std_ratio, _field)
+    ref = mock_debiased(members=('era5',), start='1999-12-20', end='2000-02-28', seed=1).squeeze('member', drop=True)
+    pred, raw = (mock_debiased(start='1999-12-25', end='2000-02-20', seed=s) for s in (0, 2))
+    m, lat = compute_metrics(pred, ref, raw=raw), ref.latitude.values
+    p, r, x = (_field(d, 'temperature', 'x').values for d in (pred, ref, raw))
+    rng = (min(a.min() for a in (p, r, x)), max(a.max() for a in (p, r, x)))
+    want = dict(histogram_l1=histogram_l1(p, r, range=rng), wasserstein=global_mae(wasserstein1(p, r), lat),
+                std_ratio=float(area_mean(std_ratio(p, r), lat)), lag1_autocorr_error=lag1_autocorr_error(p, r, lat),
+                percentile_error_01=global_mae(percentile_errors(p, r)[0], lat))
+    for k, v in want.items(): assert m[k]['temperature'] == pytest.approx(v, rel=1e-10), k
+    t_p, q_p, t_r, q_r = (_field(d, v, 'x').values for d in (pred, ref) for v in ('temperature', 'specific_humidity'))
+    assert m['tail_dependence_error']['temperature~specific_humidity'] == pytest.approx(
+        global_mae(tail_dependence(t_p, q_p) - tail_dependence(t_r, q_r), lat), rel=1e-10)
+    d = heatwave_rate(heat_index_field(pred)) - heatwave_rate(heat_index_field(ref))
+    assert m['heatwave_count_error_300K_1d']['heat_index'] == pytest.approx(global_mae(d[0, 0], lat), rel=1e-10)
