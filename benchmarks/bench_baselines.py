@@ -12,8 +12,11 @@ Plus `numpy_eqm_qdm_together_s`: both methods with one shared training (what `ru
     python benchmarks/bench_baselines.py            # full: 3 channels, 10 training years, 10 adjusted years
     python benchmarks/run.py --quick baselines      # quick: 2 channels, 10 training years, 2 adjusted years
 """
-import json, resource, subprocess, sys, tempfile, time
+import json, subprocess, sys, tempfile, time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _rss import peak_rss_mb  # noqa: E402
 
 import numpy as np
 
@@ -21,13 +24,6 @@ CHANNELS = {'temperature': ('K', 280., 10., 3., '+'), 'mean_sea_level_pressure':
             'wind_speed': ('m s-1', 6., 1.5, 2., '*')}  # units, mean, seasonal amplitude, noise, kind
 
 
-def peak_rss_mb() -> float:
-    "Peak RSS of this process in MB: /proc VmHWM (reset by exec, unlike ru_maxrss which keeps the parent's)."
-    try:
-        for line in Path('/proc/self/status').read_text().splitlines():
-            if line.startswith('VmHWM:'): return int(line.split()[1]) / 1024
-    except OSError: pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def make_input(channel: str, grid, train_years: int, sim_years: int, seed: int = 0):

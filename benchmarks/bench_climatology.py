@@ -9,8 +9,11 @@ written to a temp dir; each case then runs in a fresh subprocess that reports it
     python benchmarks/bench_climatology.py            # full
     python benchmarks/run.py --quick climatology      # quick
 """
-import json, resource, subprocess, sys, tempfile, time
+import json, subprocess, sys, tempfile, time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _rss import peak_rss_mb  # noqa: E402
 
 import numpy as np
 
@@ -36,13 +39,6 @@ def make_store(path: Path, years: int, grid, members: int, start_year: int = 196
     return members * years * 365 * grid[0] * grid[1] * 4 * len(VARIABLES) / 2 ** 20
 
 
-def peak_rss_mb() -> float:
-    "Peak RSS of this process in MB: /proc VmHWM (reset by exec, unlike ru_maxrss which keeps the parent's)."
-    try:
-        for line in Path('/proc/self/status').read_text().splitlines():
-            if line.startswith('VmHWM:'): return int(line.split()[1]) / 1024
-    except OSError: pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def case(store: str, years: int, mode: str, out: str) -> dict:

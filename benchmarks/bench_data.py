@@ -16,14 +16,12 @@ its decompressed-chunk cache).
 import json, os, subprocess, sys, time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _rss import peak_rss_mb  # noqa: E402
+
 import numpy as np
 
 
-def peak_rss_mb() -> float:
-    "Peak RSS of this process in MB (VmHWM)."
-    for line in Path('/proc/self/status').read_text().splitlines():
-        if line.startswith('VmHWM:'): return int(line.split()[1]) / 1024
-    return float('nan')
 
 
 def world_config(preset: str, quick: bool):
