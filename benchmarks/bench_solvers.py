@@ -14,7 +14,7 @@ from pathlib import Path
 
 PLAIN = [('euler', 1), ('euler', 2), ('euler', 8), ('heun', 1), ('heun', 4), ('heun', 8), ('rk4', 2), ('rk4', 4),
          ('rk4', 10), ('dopri5', 1e-2), ('dopri5', 1e-3)]
-GAUSSIAN = [('euler', 1), ('euler', 2), ('euler', 4), ('euler', 8), ('heun', 1), ('heun', 2), ('heun', 4), ('rk4', 1),
+GAUSSIAN = [('euler', 1), ('euler', 2), ('euler', 4), ('euler', 8), ('euler', 16), ('heun', 1), ('heun', 2), ('heun', 4), ('heun', 8), ('rk4', 1),
             ('rk4', 2), ('rk4', 4), ('dopri5', 1e-2), ('dopri5', 1e-3)]
 # plain frame (x) and Gaussian frame (y = x / sigma(t), sample.frame='gaussian'), see nbs/06_sample.ipynb
 SETTINGS = [dict(solver=a, p=b, frame=f) for f, group in (('gaussian', GAUSSIAN), ('plain', PLAIN)) for a, b in group]
