@@ -24,7 +24,7 @@ def default_model_config() -> ConfigDict:
     "The reference-shaped space-time U-Net (its 6 levels × 128 channels × 6 blocks, attention at the 2 coarsest)."
     return ConfigDict(dict(
         num_channels=(128,) * 7, num_res_blocks=(0,) + (6,) * 6, attn_levels=(5, 6), attn_head_dim=32, qk_norm=True,
-        dropout=0.5, fourier_dim=256, fourier_max_freq=1000.0, emb_dim=256, norm_groups=32, time_kernel=3,
+        dropout=0.5, fourier_dim=256, fourier_max_freq=16.0, emb_dim=256, norm_groups=32, time_kernel=3,
         num_vars=10, cond_channels=20, gaussian_skip=True))
 
 def reference_model_config() -> ConfigDict:
@@ -35,7 +35,7 @@ def demo_model_config() -> ConfigDict:
     "A 0.25 M-parameter net for the demo world (48×25 grid, 8-day windows) on a 2-core CPU."
     cfg = default_model_config()
     cfg.update(dict(num_channels=(16, 32, 48), num_res_blocks=(0, 1, 1), attn_levels=(2,), attn_head_dim=16,
-                    dropout=0.1, fourier_dim=32, fourier_max_freq=16.0, emb_dim=64, norm_groups=8))
+                    dropout=0.1, fourier_dim=32, emb_dim=64, norm_groups=8))
     return cfg
 
 # %% ../nbs/04_model.ipynb #0c0d49da
