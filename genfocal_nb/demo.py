@@ -55,12 +55,19 @@ def ensure_world(world, preset: str = 'demo', seed: int = 0, progress: bool = Tr
     return world
 
 # %% ../nbs/14_demo.ipynb #36a5ebed
+def _model_key() -> str:
+    "8 hex digits of the demo model and flow configs: a cached tiny run trained with other ones is not reused."
+    import hashlib
+    from genfocal_nb.model import demo_model_config, default_flow_config
+    text = json.dumps([demo_model_config().to_dict(), default_flow_config().to_dict()], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
 def prepare_tiny(kind: str, root=None) -> tuple[str, str]:
     "(config spec, workdir) for running the `kind` entry notebook on the tiny world (trains a tiny model if needed)."
     import tempfile
     from genfocal_nb.config import load_config
     from genfocal_nb.train import train, SUMMARY_FILE
-    run = Path(root or Path(tempfile.gettempdir()) / f"genfocal_nb_tiny_run_{genfocal_nb.__version__}").resolve()
+    run = Path(root or Path(tempfile.gettempdir()) / f"genfocal_nb_tiny_run_{genfocal_nb.__version__}_{_model_key()}").resolve()
     world = ensure_world(run / 'world', 'tiny', progress=False)
     if kind != 'train' and not (run / 'train' / SUMMARY_FILE).exists():
         train(load_config(demo_config_spec('train', world, 'tiny')), run / 'train', progress=False)
