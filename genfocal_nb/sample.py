@@ -136,10 +136,11 @@ def gaussian_sigma(t):
     return jnp.sqrt(t ** 2 + (1 - t) ** 2)
 
 def gaussian_frame(velocity: Callable) -> Callable:
-    "The field `(y, t) -> (v(σy, t) − g(σy, t)) / σ` of `y = x / σ(t)` (`g`: the Gaussian skip's velocity)."
+    "The field `(y, t) -> (v(σy, t) − g(σy, t)) / σ` of `y = x / σ(t)` (`g`: `model.gaussian_velocity`, the skip's field)."
+    from genfocal_nb.model import gaussian_velocity
     def f(y, t):
         s = gaussian_sigma(t); x = s * y
-        return (velocity(x, t) - (2 * t - 1) / s ** 2 * x) / s
+        return (velocity(x, t) - gaussian_velocity(x, t)) / s
     return f
 
 # %% ../nbs/06_sample.ipynb #fe214efd
