@@ -30,7 +30,7 @@ def demo_config(arg: str, kind: str):
     config.optim.ema_decay = 0.98 if demo else 0.8  # a short run: the EMA must forget the initial weights
     config.train.log_every = 25 if demo else 5
     config.train.eval_every = 150 if demo else 15
-    config.train.save_every = 50 if demo else 15
+    config.train.save_every = 100 if demo else 15
     config.train.num_eval_batches = 2
     config.sample.solver, config.sample.num_steps, config.sample.frame = 'euler', 2, 'gaussian'
     config.validate.model_root = str(run_dir / 'train')

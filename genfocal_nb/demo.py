@@ -9,8 +9,9 @@ from pathlib import Path
 import genfocal_nb
 
 # %% auto #0
-__all__ = ['ENTRY_KINDS', 'CONFIG_FILES', 'repo_dir', 'entry_notebook', 'demo_config_spec', 'run_entry', 'ensure_world',
-           'prepare_tiny', 'peak_rss_mb', 'run_demo', 'readme_figure']
+__all__ = ['ENTRY_KINDS', 'CONFIG_FILES', 'DEVICE_FLAG', 'repo_dir', 'entry_notebook', 'demo_config_spec', 'run_entry',
+           'ensure_world', 'prepare_tiny', 'cpu_device_flags', 'kernel_xla_flags', 'peak_rss_mb', 'run_demo',
+           'readme_figure']
 
 # %% ../nbs/14_demo.ipynb #5766419e
 ENTRY_KINDS = ('train', 'validate', 'infer')
@@ -74,6 +75,21 @@ def prepare_tiny(kind: str, root=None) -> tuple[str, str]:
     workdir = {'train': run / 'train', 'validate': run, 'infer': run / 'infer'}[kind]
     return demo_config_spec(kind, world, 'tiny'), str(workdir)
 
+# %% ../nbs/14_demo.ipynb #fc427782
+DEVICE_FLAG = '--xla_force_host_platform_device_count'
+
+def cpu_device_flags(batch_size: int, cpus: int | None = None) -> str:
+    "XLA flags exposing CPU cores as JAX devices (the most ≤ `cpus` that divide `batch_size`), one thread each; '' if one."
+    cpus = cpus or len(os.sched_getaffinity(0))
+    n = max(d for d in range(1, max(1, min(cpus, batch_size)) + 1) if batch_size % d == 0)
+    return f"{DEVICE_FLAG}={n} --xla_cpu_multi_thread_eigen=false" if n > 1 else ''
+
+def kernel_xla_flags(batch_size: int, env=None) -> str:
+    "`XLA_FLAGS` for the entry-notebook kernels: the user's own if they name a device count, else theirs plus `cpu_device_flags`."
+    own = (os.environ if env is None else env).get('XLA_FLAGS', '')
+    if DEVICE_FLAG in own: return own
+    return ' '.join(f for f in (own, cpu_device_flags(batch_size)) if f)
+
 # %% ../nbs/14_demo.ipynb #4a24897a
 def peak_rss_mb() -> float:
     "Peak resident memory of this process and its finished children, MB."
@@ -90,16 +106,24 @@ def _stage(name: str, fn, times: dict):
 def run_demo(workdir='demo_run', preset: str = 'demo', seed: int = 0, progress: bool = True) -> dict:
     "World → train → validate → infer → report on the embedded world, resuming whatever is done."
     from genfocal_nb.report import report_main
+    from genfocal_nb.config import load_config
     run, times, t0 = Path(workdir).resolve(), {}, time.perf_counter()
     world = _stage('world and climatologies', lambda: ensure_world(run / 'world', preset, seed, progress), times)
     nbs = run / 'notebooks'
     specs = {k: demo_config_spec(k, world, preset) for k in ENTRY_KINDS}
     dirs = {'train': run / 'train', 'validate': run, 'infer': run / 'infer'}
-    for k in ENTRY_KINDS:
-        _stage(k, lambda k=k: run_entry(k, nbs, progress, config=specs[k], workdir=str(dirs[k])), times)
+    flags, saved = kernel_xla_flags(load_config(specs['train']).data.batch_size), os.environ.get('XLA_FLAGS')
+    if flags: print(f"[demo] entry-notebook kernels run with XLA_FLAGS={flags}")
+    os.environ['XLA_FLAGS'] = flags  # inherited by the papermill kernels
+    try:
+        for k in ENTRY_KINDS:
+            _stage(k, lambda k=k: run_entry(k, nbs, progress, config=specs[k], workdir=str(dirs[k])), times)
+    finally:
+        if saved is None: os.environ.pop('XLA_FLAGS', None)
+        else: os.environ['XLA_FLAGS'] = saved
     page = _stage('report', lambda: report_main(run), times)
     summary = dict(workdir=str(run), preset=preset, seconds=round(time.perf_counter() - t0, 1), stages=times,
-                   peak_rss_mb=round(peak_rss_mb(), 0), report=str(page))
+                   peak_rss_mb=round(peak_rss_mb(), 0), xla_flags=flags, report=str(page))
     (run / 'demo_summary.json').write_text(json.dumps(summary, indent=1))
     print('\n' + (run / 'validation' / 'metrics.md').read_text())
     print(f"[demo] finished in {summary['seconds']:.0f} s (peak memory {summary['peak_rss_mb']:.0f} MB); report: {page}")

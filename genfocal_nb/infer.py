@@ -24,7 +24,8 @@ __all__ = ['DebiasFn', 'PROGRESS_DIR', 'RUN_KEY', 'UNCOMPARED', 'SR_CHANNELS', '
            'block_days', 'block_window_starts', 'window_days', 'blend_weights', 'blend_windows', 'debias_block',
            'create_output_store', 'marker_path', 'mark_done', 'done_regions', 'work_list', 'write_region', 'run_record',
            'check_store', 'store_attrs', 'summarize_markers', 'finalize_store', 'is_complete', 'run_inference',
-           'store_digest', 'edge_jump_ratio', 'export_sr', 'debias_fn_from_velocity', 'infer_from_config']
+           'store_digest', 'edge_jump_ratio', 'export_sr', 'over_local_devices', 'debias_fn_from_velocity',
+           'infer_from_config']
 
 # %% ../nbs/07_infer.ipynb #8e0af9f7
 def _write_lens2_years(path: Path, members, start: str, end: str, grid, seed: int) -> xr.Dataset:
@@ -502,15 +503,29 @@ def export_sr(store, out_path, member: str) -> Path:
     return atomic_to_zarr(out.transpose('time', 'longitude', 'latitude'), out_path)
 
 # %% ../nbs/07_infer.ipynb #36b546a0
-def debias_fn_from_velocity(velocity: Callable, sample_cfg, jit: bool = True) -> DebiasFn:
-    "A `debias_window(x0, cond)` integrating `velocity(x, t, cond)` from t=0 to 1 with `sample_cfg`'s solver."
-    from genfocal_nb.sample import integrate, sample_kwargs
+def over_local_devices(f: Callable, devices=None) -> DebiasFn:
+    "Jit `f(x0, cond)` with its windows split over this process's devices (padded by repeating the last window)."
     import jax
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+    devs = list(devices if devices is not None else jax.local_devices())
+    if len(devs) == 1:
+        g = jax.jit(f)
+        return lambda x0, cond: np.asarray(g(x0, cond))
+    s = NamedSharding(Mesh(np.array(devs), ('data',)), P('data'))
+    g = jax.jit(f, in_shardings=(s, s), out_shardings=s)
+    def run(x0, cond):
+        n, pad = len(x0), -len(x0) % len(devs)
+        if pad: x0, cond = (np.concatenate([a, np.repeat(a[-1:], pad, axis=0)]) for a in (x0, cond))
+        return np.asarray(g(x0, cond))[:n]
+    return run
+
+def debias_fn_from_velocity(velocity: Callable, sample_cfg, jit: bool = True, devices=None) -> DebiasFn:
+    "A `debias_window(x0, cond)` integrating `velocity(x, t, cond)` from t=0 to 1 with `sample_cfg`'s solver (windows split over `devices`, default all local ones)."
+    from genfocal_nb.sample import integrate, sample_kwargs
     if sample_cfg.reverse: raise ValueError("config.sample.reverse=True (ERA5→LENS2) is not supported by inference over LENS2 inputs")
     kw = sample_kwargs(sample_cfg)
     def f(x0, cond): return integrate(lambda x, t: velocity(x, t, cond), x0, **kw)[0]
-    g = jax.jit(f) if jit else f
-    return lambda x0, cond: np.asarray(g(x0, cond))
+    return over_local_devices(f, devices) if jit else (lambda x0, cond: np.asarray(f(x0, cond)))
 
 # %% ../nbs/07_infer.ipynb #0cd7cb6e
 def _model_debias_fn(cfg) -> tuple[DebiasFn, dict]:
