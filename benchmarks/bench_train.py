@@ -3,8 +3,11 @@
 Per model config the jitted, sharded train step (`make_train_step`: forward + backward + Adam + EMA, global batch of
 `batch` 8-day windows) is lowered and compiled once; XLA's cost analysis of the compiled step gives FLOPs per step.
   - demo model config (48x25 grid): `steps` timed steps -> s/step, windows/s, achieved GFLOP/s;
-  - reference model config (240x121, 4 windows per step as the reference): cost analysis only in quick mode,
-    plus one timed step in full mode (a step is tens of seconds or more on a 2-core CPU);
+  - the same demo step with the CPU cores exposed as JAX devices, one thread each (`demo.cpu_device_flags`, what
+    `make demo` does), in a subprocess: the side-by-side ratio of the two;
+  - reference model config (240x121, 1 window per step; the reference uses 4 per host): opt-in with
+    GENFOCAL_BENCH_REFERENCE=1 (compiling its train step takes about 11 minutes on the 2-core CPU), cost analysis and
+    compile time in quick mode, plus one timed step in full mode (minutes on a 2-core CPU);
   - data wait: `train()` for a few steps on an embedded world with the real loader (tiny 16x9 world in quick mode,
     demo 48x25 in full mode); `data_wait_share` = time in `next(loader)` + host-to-device transfer / wall time.
 Falls back to the notebook's stand-ins (and says so in the results) if genfocal_nb.model/data do not import.
@@ -67,6 +70,27 @@ def step_cost(comps, model_cfg, flow_cfg, grid, window: int, batch: int, steps: 
     return out
 
 
+CHILD = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import jax, bench_train as B
+comps, cfgs, flow, _ = B._components()
+print(json.dumps(dict(B.step_cost(comps, cfgs['demo'], flow, (48, 25), 8, 8, int(sys.argv[2])), devices=jax.device_count())))
+"""
+
+def cores_as_devices(steps: int) -> dict:
+    "The demo train step in a subprocess with the XLA flags `make demo` gives its kernels (cores as devices)."
+    import subprocess
+    from genfocal_nb.demo import cpu_device_flags
+    flags = cpu_device_flags(8)
+    if not flags: return dict(skipped='one CPU core: nothing to split')
+    env = dict(os.environ, XLA_FLAGS=flags, JAX_PLATFORMS='cpu')
+    p = subprocess.run([sys.executable, '-c', CHILD, str(Path(__file__).parent), str(steps)], capture_output=True,
+                       text=True, env=env)
+    if p.returncode: return dict(error=p.stderr[-1500:])
+    return dict(json.loads(p.stdout.strip().splitlines()[-1]), xla_flags=flags)
+
+
 def data_wait(quick: bool, steps: int) -> dict:
     "A short real `train()` on an embedded world: throughput and the share of wall time waiting on data."
     try:
@@ -97,12 +121,14 @@ def run(quick: bool) -> dict:
     comps, cfgs, flow_cfg, source = _components()
     res = dict(model=source, devices=jax.device_count(), platform=jax.devices()[0].platform)
     res['demo'] = step_cost(comps, cfgs['demo'], flow_cfg, (48, 25), 8, 8, 2 if quick else 5)
+    res['demo_cores_as_devices'] = cores_as_devices(2 if quick else 5)
+    if 's_per_step' in res['demo'] and 's_per_step' in res['demo_cores_as_devices']:
+        res['cores_as_devices_speedup'] = round(res['demo']['s_per_step'] / res['demo_cores_as_devices']['s_per_step'], 2)
     if os.environ.get('GENFOCAL_BENCH_REFERENCE') == '1':
-        res['reference'] = step_cost(comps, cfgs['reference'], flow_cfg, (240, 121), 8, 4 if not quick else 1,
-                                     0 if quick else 1)
-    else:  # tracing + compiling the 35 M-parameter step took > 8 min on the 2-core CPU (2026-11-30) and was stopped
-        res['reference'] = ('skipped: set GENFOCAL_BENCH_REFERENCE=1 (compiling the reference-shaped train step '
-                            'did not finish in 8 minutes on a 2-core CPU; it is a GPU model)')
+        res['reference'] = step_cost(comps, cfgs['reference'], flow_cfg, (240, 121), 8, 1, 0 if quick else 1)
+    else:
+        res['reference'] = ('skipped: set GENFOCAL_BENCH_REFERENCE=1 (compiling the reference-shaped train step takes '
+                            'about 11 minutes on a 2-core CPU and one step minutes more; it is a GPU model)')
     res['data'] = data_wait(quick, 6 if quick else 20)
     return res
 

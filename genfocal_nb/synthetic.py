@@ -537,8 +537,15 @@ def _write_piece(group, lead: tuple, i0: int, piece: dict) -> None:
     "Write arrays `piece` at time offset `i0` (after the `lead` indices, e.g. the member) into a Zarr group."
     for v, a in piece.items(): group[v][lead + (slice(i0, i0 + len(a)),)] = a
 
-def stream_store(template: xr.Dataset, path, jobs, lossy: bool = True, bar=None, flush_bytes: int = 2 ** 25) -> Path:
-    "Declare `template` in a temporary sibling of `path`, write each job `(lead_index, blocks)`, rename into place."
+def _stream_job(group, lead: tuple, blocks, chunk: int, min_days: int, bar=None) -> None:
+    "Write the chunk-aligned pieces of one job's `blocks` after the `lead` indices (one thread per job)."
+    for i0, piece in aligned_pieces(blocks, chunk, min_days):
+        _write_piece(group, tuple(lead), i0, piece)
+        if bar is not None: bar.update(len(next(iter(piece.values()))))
+
+def stream_store(template: xr.Dataset, path, jobs, lossy: bool = True, bar=None, flush_bytes: int = 2 ** 25,
+                 workers: int = 1) -> Path:
+    "Declare `template` in a temporary sibling of `path`, write each job `(lead_index, blocks)` (`workers` at a time), rename into place."
     path, chunk = Path(path), template.encoding['chunk_days']
     day_bytes = sum(4 * int(np.prod([template.sizes[d] for d in template[v].dims if d not in ('member', 'time')]))
                     for v in template.data_vars)
@@ -547,14 +554,19 @@ def stream_store(template: xr.Dataset, path, jobs, lossy: bool = True, bar=None,
         template.to_zarr(tmp, mode='w', compute=False, zarr_format=ZARR_FORMAT, consolidated=True,
                          encoding=store_encoding(template, lossy))
         group = zarr.open_group(tmp, mode='r+', zarr_format=ZARR_FORMAT)
-        with ThreadPoolExecutor(1) as writer:  # compress and write a piece while the next one is generated
-            pending = None
-            for lead, blocks in jobs:
-                for i0, piece in aligned_pieces(blocks, chunk, flush_bytes // day_bytes):
-                    if pending is not None: pending.result()
-                    pending = writer.submit(_write_piece, group, tuple(lead), i0, piece)
-                    if bar is not None: bar.update(len(next(iter(piece.values()))))
-            if pending is not None: pending.result()
+        if workers > 1:  # jobs write disjoint chunks (their own member), so threads need no coordination
+            with ThreadPoolExecutor(workers) as pool:
+                for f in [pool.submit(_stream_job, group, lead, blocks, chunk, flush_bytes // day_bytes, bar)
+                          for lead, blocks in jobs]: f.result()
+        else:
+            with ThreadPoolExecutor(1) as writer:  # compress and write a piece while the next one is generated
+                pending = None
+                for lead, blocks in jobs:
+                    for i0, piece in aligned_pieces(blocks, chunk, flush_bytes // day_bytes):
+                        if pending is not None: pending.result()
+                        pending = writer.submit(_write_piece, group, tuple(lead), i0, piece)
+                        if bar is not None: bar.update(len(next(iter(piece.values()))))
+                if pending is not None: pending.result()
         replace_dir(tmp, path)
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
@@ -563,12 +575,12 @@ def stream_store(template: xr.Dataset, path, jobs, lossy: bool = True, bar=None,
 # %% ../nbs/01_synthetic.ipynb #e08fde65
 WORLD_FILES = {'lens2': 'lens2.zarr', 'era5': 'era5.zarr', 'world': 'world.json'}
 
-def _write_lens2(path: Path, p: dict, seed: int, bar=None) -> Path:
-    "Stream the LENS2-like store of preset `p`, member by member."
+def _write_lens2(path: Path, p: dict, seed: int, bar=None, workers: int = 1) -> Path:
+    "Stream the LENS2-like store of preset `p`, `workers` members at a time."
     tmpl = store_template('lens2', p['grid'], world_dates(p['lens2_years'], 'noleap'), p['members'], p['chunk_days'])
     jobs = [((i,), (lens2_arrays(f) for _, f in simulate(LENS2_WORLD, p['grid'], p['lens2_years'], seed, m, p['block_days'])))
             for i, m in enumerate(p['members'])]
-    return stream_store(tmpl.assign_attrs(preset=p['name'], seed=seed), path, jobs, p['lossy'], bar)
+    return stream_store(tmpl.assign_attrs(preset=p['name'], seed=seed), path, jobs, p['lossy'], bar, workers=workers)
 
 def _write_era5(path: Path, p: dict, seed: int, bar=None) -> Path:
     "Stream the ERA5-like store of preset `p`."
@@ -606,9 +618,11 @@ def write_world(out_dir, preset: str = 'demo', seed: int = 0, progress: bool = T
     paths = {k: out / v for k, v in WORLD_FILES.items()}
     paths['world'].unlink(missing_ok=True)  # an interrupted rewrite must not look like a complete world
     ndays = len(p['members']) * len(world_dates(p['lens2_years'], 'noleap')) + len(world_dates(p['era5_years'], 'standard'))
-    with tqdm(total=ndays, unit='day', desc=f"synthetic world '{preset}'", disable=not progress) as bar:
-        _write_lens2(paths['lens2'], p, seed, bar)
-        _write_era5(paths['era5'], p, seed, bar)
+    workers = max(1, min(len(p['members']), os.cpu_count() or 1))
+    with tqdm(total=ndays, unit='day', desc=f"synthetic world '{preset}'", disable=not progress) as bar, \
+         ThreadPoolExecutor(2) as pool:
+        for f in [pool.submit(_write_lens2, paths['lens2'], p, seed, bar, workers),
+                  pool.submit(_write_era5, paths['era5'], p, seed, bar)]: f.result()
     _write_json(paths['world'], world_info(p, seed))
     return paths
 
