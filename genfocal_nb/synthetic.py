@@ -621,8 +621,13 @@ def write_world(out_dir, preset: str = 'demo', seed: int = 0, progress: bool = T
     workers = max(1, min(len(p['members']), os.cpu_count() or 1))
     with tqdm(total=ndays, unit='day', desc=f"synthetic world '{preset}'", disable=not progress) as bar, \
          ThreadPoolExecutor(2) as pool:
-        for f in [pool.submit(_write_lens2, paths['lens2'], p, seed, bar, workers),
-                  pool.submit(_write_era5, paths['era5'], p, seed, bar)]: f.result()
+        futs = {'lens2': pool.submit(_write_lens2, paths['lens2'], p, seed, bar, workers),
+                'era5': pool.submit(_write_era5, paths['era5'], p, seed, bar)}
+        errors = {k: f.exception() for k, f in futs.items()}  # waits for both
+    if any(errors.values()):  # one store failed: the other, just written, belongs to an incomplete world
+        for k, e in errors.items():
+            if e is None: shutil.rmtree(paths[k], ignore_errors=True)
+        raise next(e for e in errors.values() if e is not None)
     _write_json(paths['world'], world_info(p, seed))
     return paths
 
