@@ -6,7 +6,7 @@ Per model config the jitted, sharded train step (`make_train_step`: forward + ba
   - the same demo step with the CPU cores exposed as JAX devices, one thread each (`demo.cpu_device_flags`, what
     `make demo` does), in a subprocess: the side-by-side ratio of the two;
   - reference model config (240x121, 1 window per step; the reference uses 4 per host): opt-in with
-    GENFOCAL_BENCH_REFERENCE=1 (compiling its train step takes about 11 minutes on the 2-core CPU), cost analysis and
+    GENFOCAL_BENCH_REFERENCE=1 (compiling its train step took 7-11 minutes on the 2-core CPU), cost analysis and
     compile time in quick mode, plus one timed step in full mode (minutes on a 2-core CPU);
   - data wait: `train()` for a few steps on an embedded world with the real loader (tiny 16x9 world in quick mode,
     demo 48x25 in full mode); `data_wait_share` = time in `next(loader)` + host-to-device transfer / wall time.
@@ -128,7 +128,7 @@ def run(quick: bool) -> dict:
         res['reference'] = step_cost(comps, cfgs['reference'], flow_cfg, (240, 121), 8, 1, 0 if quick else 1)
     else:
         res['reference'] = ('skipped: set GENFOCAL_BENCH_REFERENCE=1 (compiling the reference-shaped train step takes '
-                            'about 11 minutes on a 2-core CPU and one step minutes more; it is a GPU model)')
+                            '7-11 minutes on a 2-core CPU and one step over 2 minutes more; it is a GPU model)')
     res['data'] = data_wait(quick, 6 if quick else 20)
     return res
 
