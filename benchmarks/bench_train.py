@@ -5,9 +5,9 @@ Per model config the jitted, sharded train step (`make_train_step`: forward + ba
   - demo model config (48x25 grid): `steps` timed steps -> s/step, windows/s, achieved GFLOP/s;
   - the same demo step with the CPU cores exposed as JAX devices, one thread each (`demo.cpu_device_flags`, what
     `make demo` does), in a subprocess: the side-by-side ratio of the two;
-  - reference model config (240x121, 1 window per step; the reference uses 4 per host): opt-in with
-    GENFOCAL_BENCH_REFERENCE=1 (compiling its train step took 7-11 minutes on the 2-core CPU), cost analysis and
-    compile time in quick mode, plus one timed step in full mode (minutes on a 2-core CPU);
+  - reference model config (240x121, 1 window per step; the reference uses 4 per host): in full mode (`make bench`)
+    compile time, cost analysis and one timed step (compiling took 7-11 minutes on the 2-core CPU, a step over
+    2 minutes); skipped in quick mode unless GENFOCAL_BENCH_REFERENCE=1 (GENFOCAL_BENCH_REFERENCE=0 skips it in full);
   - data wait: `train()` for a few steps on an embedded world with the real loader (tiny 16x9 world in quick mode,
     demo 48x25 in full mode); `data_wait_share` = time in `next(loader)` + host-to-device transfer / wall time.
 Falls back to the notebook's stand-ins (and says so in the results) if genfocal_nb.model/data do not import.
@@ -124,11 +124,11 @@ def run(quick: bool) -> dict:
     res['demo_cores_as_devices'] = cores_as_devices(2 if quick else 5)
     if 's_per_step' in res['demo'] and 's_per_step' in res['demo_cores_as_devices']:
         res['cores_as_devices_speedup'] = round(res['demo']['s_per_step'] / res['demo_cores_as_devices']['s_per_step'], 2)
-    if os.environ.get('GENFOCAL_BENCH_REFERENCE') == '1':
+    if os.environ.get('GENFOCAL_BENCH_REFERENCE', '0' if quick else '1') == '1':
         res['reference'] = step_cost(comps, cfgs['reference'], flow_cfg, (240, 121), 8, 1, 0 if quick else 1)
     else:
-        res['reference'] = ('skipped: set GENFOCAL_BENCH_REFERENCE=1 (compiling the reference-shaped train step takes '
-                            '7-11 minutes on a 2-core CPU and one step over 2 minutes more; it is a GPU model)')
+        res['reference'] = ('skipped: GENFOCAL_BENCH_REFERENCE=1 runs it (compiling the reference-shaped train step '
+                            'takes 7-11 minutes on a 2-core CPU and one step over 2 minutes more; it is a GPU model)')
     res['data'] = data_wait(quick, 6 if quick else 20)
     return res
 
