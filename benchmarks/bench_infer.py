@@ -36,14 +36,11 @@ world = a['world']
 open_inputs(**world, members=a['members'], date_range=a['period'])
 debias = lambda x0, cond: x0
 if a['solver']:
-    import jax.numpy as jnp
     from flax import nnx
     from genfocal_nb.model import build_model, demo_model_config
     from genfocal_nb.sample import default_sample_config
-    graphdef, weights = nnx.split(build_model(demo_model_config(), rngs=nnx.Rngs(0)))
-    def velocity(x, t, cond):
-        t = jnp.broadcast_to(jnp.asarray(t, x.dtype), (x.shape[0],))
-        return nnx.merge(graphdef, weights)(x, t, cond, deterministic=True)
+    from genfocal_nb.train import velocity_of
+    velocity = velocity_of(build_model(demo_model_config(), rngs=nnx.Rngs(0)))
     scfg = default_sample_config(); scfg.solver, scfg.num_steps, scfg.frame = a['solver']
     debias = debias_fn_from_velocity(velocity, scfg)
     import pandas as pd  # compile outside the timed run: one block of the same shape into a scratch store
@@ -114,25 +111,24 @@ def reference_case(full_window: bool = False) -> dict:
     from flax import nnx
     from genfocal_nb.model import build_model, reference_model_config, count_params
     from genfocal_nb.sample import default_sample_config, integrate_with_config, nfe
+    from genfocal_nb.train import velocity_of
+    sys.path.insert(0, str(Path(__file__).parent)); from bench_train import _flops
     model = build_model(reference_model_config(), rngs=nnx.Rngs(0))
-    graphdef, weights = nnx.split(model)
-    def velocity(x, t, cond):
-        t = jnp.broadcast_to(jnp.asarray(t, x.dtype), (x.shape[0],))
-        return nnx.merge(graphdef, weights)(x, t, cond, deterministic=True)
+    velocity = velocity_of(model)
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.standard_normal((1, 8, 240, 121, 10)), jnp.float32)
     c = jnp.asarray(rng.standard_normal((1, 8, 240, 121, 20)), jnp.float32)
     f = jax.jit(velocity)
     t0 = time.perf_counter(); compiled = f.lower(x, 0.5, c).compile(); t_compile = time.perf_counter() - t0
-    cost = compiled.cost_analysis(); cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    flops = _flops(compiled)
     jax.block_until_ready(compiled(x, 0.5, c))  # warm-up
     t0 = time.perf_counter(); runs = 2
     for _ in range(runs): y = compiled(x, 0.5, c)
     jax.block_until_ready(y); s_nfe = (time.perf_counter() - t0) / runs
     s = default_sample_config()
     out = dict(grid='240x121', params=count_params(model), window_days=8, batch_windows=1, compile_s=round(t_compile, 1),
-               tflop_per_nfe=round(float(cost.get('flops', float('nan'))) / 1e12, 3), s_per_nfe=round(s_nfe, 2),
-               achieved_gflop_per_s=round(float(cost.get('flops', float('nan'))) / s_nfe / 1e9, 1))
+               tflop_per_nfe=round(flops / 1e12, 3), s_per_nfe=round(s_nfe, 2),
+               achieved_gflop_per_s=round(flops / s_nfe / 1e9, 1))
     for name, n in ((f"default {s.solver}-{s.num_steps} {s.frame}", nfe(s.solver, s.num_steps)), ('rk4-100 plain (reference)', 400)):
         out[name] = dict(nfe_per_window=n, derived_s_per_window=round(n * s_nfe, 1), derived_days_per_s=round(8 / (n * s_nfe), 5))
     if full_window:

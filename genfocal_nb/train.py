@@ -28,7 +28,7 @@ __all__ = ['COND_KEYS', 'BATCH_KEYS', 'TOY', 'CONFIG_FILE', 'CHECKPOINT_DIR', 'T
            'eval_times', 'velocity_mse_at', 'make_eval_step', 'make_mesh', 'check_batch_size', 'replicate',
            'shard_batch', 'multihost_requested', 'initialize_distributed', 'checkpoint_manager', 'save_checkpoint',
            'restore_checkpoint', 'read_config', 'check_resumable', 'write_config', 'MetricLog', 'Run', 'fixed_eval_set',
-           'setup_run', 'evaluate', 'next_batch', 'train', 'load_model', 'restore_velocity']
+           'setup_run', 'evaluate', 'next_batch', 'train', 'load_model', 'velocity_of', 'restore_velocity']
 
 # %% ../nbs/05_train.ipynb #7f78e8a7
 def default_optim_config() -> ConfigDict:
@@ -592,14 +592,19 @@ def load_model(model_dir, *, step: int | None = None, use_ema: bool = True,
     return model, config, step
 
 # %% ../nbs/05_train.ipynb #0026451f
-def restore_velocity(model_dir, step: int | None = None, use_ema: bool = True,
-                     components: Components | None = None) -> tuple[Callable, dict]:
-    "`velocity(x, t, cond)` of a trained model (deterministic) and an info dict (step, weights, size)."
-    model, config, step = load_model(model_dir, step=step, use_ema=use_ema, components=components)
+def velocity_of(model) -> Callable:
+    "The pure, deterministic `velocity(x, t, cond)` of a model (a scalar `t` is broadcast over the batch)."
     graphdef, weights = nnx.split(model)
     def velocity(x, t, cond):
         t = jnp.broadcast_to(jnp.asarray(t, x.dtype), (x.shape[0],))
         return nnx.merge(graphdef, weights)(x, t, cond, deterministic=True)
+    return velocity
+
+def restore_velocity(model_dir, step: int | None = None, use_ema: bool = True,
+                     components: Components | None = None) -> tuple[Callable, dict]:
+    "`velocity(x, t, cond)` of a trained model (deterministic) and an info dict (step, weights, size)."
+    model, config, step = load_model(model_dir, step=step, use_ema=use_ema, components=components)
+    velocity = velocity_of(model)
     n = sum(int(np.prod(x.shape)) for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
     return velocity, dict(step=int(step), weights='ema' if use_ema else 'raw', num_params=n,
                           model_dir=str(Path(model_dir).expanduser().resolve()))
