@@ -161,5 +161,9 @@ def test_windows_split_over_four_devices_match_one(kw, tmp_path):
         assert p.stdout.split()[-1] == str(n)
         outs[n] = xr.open_zarr(tmp_path / f'dev{n}.zarr').load()
     assert json.loads(outs[4].attrs['genfocal_run'])['devices'] == 4
+    # resuming the 1-device store with 4 devices is refused, naming the difference
+    args.update(out_path=str(tmp_path / 'dev1.zarr'))
+    p = subprocess.run([sys.executable, str(script), json.dumps(args)], capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode != 0 and 'devices: store has 1, this run has 4' in p.stderr
     for v in outs[1].data_vars:
         np.testing.assert_allclose(outs[4][v].values, outs[1][v].values, rtol=1e-6, atol=1e-6 * float(abs(outs[1][v]).max()))
