@@ -29,7 +29,7 @@ def demo_config(arg: str, kind: str):
     config.optim.end_lr = 1e-4
     config.optim.ema_decay = 0.98 if demo else 0.8  # a short run: the EMA must forget the initial weights
     config.train.log_every = 25 if demo else 5
-    config.train.eval_every = 150 if demo else 15
+    config.train.eval_every = 300 if demo else 15  # once, at the end (an eval costs ≈ 15 s here)
     config.train.save_every = 100 if demo else 15
     config.train.num_eval_batches = 2
     config.sample.solver, config.sample.num_steps, config.sample.frame = 'euler', 2, 'gaussian'

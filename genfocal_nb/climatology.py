@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator
 import numpy as np
 import pandas as pd
+from scipy.ndimage import correlate1d
 import xarray as xr
 import dask.array as dsa
 from tqdm.auto import tqdm
@@ -17,9 +18,9 @@ from .contract import (CHANNELS, LENS2_VARS, ERA5_VARS, ERA5_LEVELS, EXPECTED_UN
                                   day_of_year, expected_dims, open_store, validate_store, atomic_to_zarr, replace_dir)
 
 # %% auto #0
-__all__ = ['NDOY', 'METHOD', 'DOY_RULE', 'STORE_KEYS', 'window_weights', 'doy_sums', 'circular_window', 'clim_from_sums',
-           'daily_climatology', 'lens2_pieces', 'era5_pieces', 'lens2_climatology', 'era5_climatology',
-           'ensemble_stats', 'stream_to_zarr', 'write_lens2_climatology', 'write_era5_climatology',
+__all__ = ['NDOY', 'BLOCK_BYTES', 'METHOD', 'DOY_RULE', 'STORE_KEYS', 'window_weights', 'doy_sums', 'circular_window',
+           'clim_from_sums', 'year_blocks', 'daily_climatology', 'lens2_pieces', 'era5_pieces', 'lens2_climatology',
+           'era5_climatology', 'ensemble_stats', 'stream_to_zarr', 'write_lens2_climatology', 'write_era5_climatology',
            'write_climatologies', 'climatology_main']
 
 # %% ../nbs/02_climatology.ipynb #4ac6cc1a
@@ -39,21 +40,23 @@ def doy_sums(x: np.ndarray, times, shift=0.0, fill_366: bool = True, out=None) -
     x, t = np.asarray(x, dtype=np.float64) - shift, pd.DatetimeIndex(np.asarray(times, dtype='datetime64[ns]'))
     n, s1, s2 = out if out is not None else (np.zeros((NDOY,) + (1,) * (x.ndim - 1)), *np.zeros((2, NDOY) + x.shape[1:]))
     doy, years = t.day_of_year.to_numpy() - 1, t.year.to_numpy()
-    for y in np.unique(years):
-        sel = np.flatnonzero(years == y); i = doy[sel]
-        if len(np.unique(i)) < len(i): raise ValueError(f"duplicate dates in year {y}")
-        if fill_366 and 364 in i and 365 not in i: sel, i = np.append(sel, sel[i == 364]), np.append(i, 365)
-        xs = x[sel]
-        n[i] += 1; s1[i] += xs; s2[i] += xs * xs
+    key, counts = np.unique(years * NDOY + doy, return_counts=True)
+    if (counts > 1).any(): raise ValueError(f"duplicate dates in year {key[counts > 1][0] // NDOY}")
+    sel, i = np.arange(len(doy)), doy
+    if fill_366:  # a year with day 365 but no day 366 (not leap) lends its Dec-31 to day 366, as WB2
+        extra = np.flatnonzero((doy == 364) & ~np.isin(years, years[doy == 365]))
+        sel, i = np.r_[sel, extra], np.r_[doy, np.full(len(extra), 365)]
+    order = np.argsort(i, kind='stable')
+    u, starts, cnt = np.unique(i[order], return_index=True, return_counts=True)
+    xs = x[sel[order]]
+    n[u] += cnt.reshape((-1,) + (1,) * (x.ndim - 1))
+    s1[u] += np.add.reduceat(xs, starts, axis=0); s2[u] += np.add.reduceat(xs * xs, starts, axis=0)
     return n, s1, s2
 
 # %% ../nbs/02_climatology.ipynb #0e2cbe8c
 def circular_window(s: np.ndarray, weights: np.ndarray) -> np.ndarray:
     "Weighted circular sum along day of year (axis 0): `out[d] = Σ_k w_k s[(d + k) mod 366]`."
-    h, out = len(weights) // 2, np.zeros(s.shape, dtype=np.float64)
-    for k, w in zip(range(-h, h + 1), weights):
-        out += w * np.roll(s, -k, axis=0)
-    return out
+    return correlate1d(np.asarray(s, dtype=np.float64), np.asarray(weights, dtype=np.float64), axis=0, mode='wrap')
 
 def clim_from_sums(n, s1, s2, weights, shift=0.0) -> tuple[np.ndarray, np.ndarray]:
     "Windowed weighted mean and population std (as xarray's `weighted().std()`) from per-day-of-year sums."
@@ -63,6 +66,13 @@ def clim_from_sums(n, s1, s2, weights, shift=0.0) -> tuple[np.ndarray, np.ndarra
         return shift + m, np.sqrt(np.maximum(W2 / W0 - m * m, 0.0))
 
 # %% ../nbs/02_climatology.ipynb #dd8ede1b
+BLOCK_BYTES = 2 ** 27  # float32 bytes of one block of years read at once (≥ 1 year): 128 MB
+
+def year_blocks(years, npix: int, block_bytes: int | None = None) -> list:
+    "Consecutive groups of `years` whose float32 days of `npix` values fit in `block_bytes` (`BLOCK_BYTES`; ≥ 1 year each)."
+    per = max(1, (block_bytes or BLOCK_BYTES) // (366 * 4 * max(int(npix), 1)))
+    return [years[i:i + per] for i in range(0, len(years), per)]
+
 def _year_period(years) -> tuple[str, str]:
     "Inclusive (first day, last day) of a `(first_year, last_year)` pair."
     y0, y1 = (int(y) for y in years)
@@ -74,19 +84,19 @@ def _as_clim(a: np.ndarray, da: xr.DataArray, other, name: str) -> xr.DataArray:
     coords = {'dayofyear': np.arange(1, NDOY + 1), **{d: da[d].values for d in other if d in da.coords}}
     return xr.DataArray(a, dims=('dayofyear', *other), coords=coords, name=name)
 
-# %% ../nbs/02_climatology.ipynb #7950aea2
+# %% ../nbs/02_climatology.ipynb #1ea53e05
 def daily_climatology(da: xr.DataArray, years=(1961, 2000), window: int = 31, *, zero_ends: bool = False,
                       fill_366: bool = True, pbar=None) -> tuple[xr.DataArray, xr.DataArray]:
-    "Day-of-year windowed mean and std of `da` over the inclusive `years`, one year in memory at a time."
+    "Day-of-year windowed mean and std of `da` over the inclusive `years`, a block of years in memory at a time."
     w, (t0, t1) = window_weights(window, zero_ends), _year_period(years)
     da = da.sel(time=slice(t0, t1)); other = [d for d in da.dims if d != 'time']
     if da.sizes['time'] == 0: raise ValueError(f"variable {da.name!r} has no data in {t0}…{t1}")
     da = da.transpose('time', *other)
     shift, sums = da.isel(time=0).to_numpy().astype(np.float64), None
-    for y in np.unique(da.time.dt.year.values):
-        blk = da.sel(time=str(y))
+    for ys in year_blocks(np.unique(da.time.dt.year.values), shift.size):
+        blk = da.sel(time=slice(str(ys[0]), str(ys[-1])))
         sums = doy_sums(blk.to_numpy(), blk.time.values, shift, fill_366, out=sums)
-        if pbar is not None: pbar.update(1)
+        if pbar is not None: pbar.update(len(ys))
     mean, std = clim_from_sums(*sums, w, shift)
     if not np.isfinite(mean).all():
         raise ValueError(f"variable {da.name!r}: NaNs in the data, or {t0}…{t1} leaves days of year without samples")

@@ -5,7 +5,8 @@
 # %% ../nbs/07_infer.ipynb #2d11a83c
 from __future__ import annotations
 import datetime, json, math, os, shutil, uuid, warnings
-from dataclasses import dataclass, asdict
+from collections import OrderedDict
+from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -19,13 +20,13 @@ from .contract import CHANNELS, LABELS, LENS2_VARS, ERA5_LEVELS, ERA5_VARS, GRAV
 from .contract import open_store, day_of_year, grid_coords, atomic_to_zarr, ZARR_FORMAT
 
 # %% auto #0
-__all__ = ['DebiasFn', 'PROGRESS_DIR', 'RUN_KEY', 'UNCOMPARED', 'SR_CHANNELS', 'mock_inference_world', 'stack_channels',
-           'era5_channel_fields', 'normalize_inputs', 'denormalize', 'Inputs', 'open_inputs', 'read_days', 'Layout',
-           'block_days', 'block_window_starts', 'window_days', 'blend_weights', 'blend_windows', 'debias_block',
-           'create_output_store', 'marker_path', 'mark_done', 'done_regions', 'work_list', 'write_region', 'run_record',
-           'check_store', 'store_attrs', 'summarize_markers', 'finalize_store', 'is_complete', 'run_inference',
-           'store_digest', 'edge_jump_ratio', 'export_sr', 'over_local_devices', 'debias_fn_from_velocity',
-           'infer_from_config']
+__all__ = ['CLIM_CACHE_BYTES', 'DebiasFn', 'PROGRESS_DIR', 'RUN_KEY', 'UNCOMPARED', 'SR_CHANNELS', 'mock_inference_world',
+           'stack_channels', 'era5_channel_fields', 'normalize_inputs', 'denormalize', 'Inputs', 'open_inputs',
+           'clim_arrays', 'read_days', 'Layout', 'block_days', 'block_window_starts', 'window_days', 'blend_weights',
+           'blend_windows', 'debias_block', 'create_output_store', 'marker_path', 'mark_done', 'done_regions',
+           'work_list', 'write_region', 'run_record', 'check_store', 'store_attrs', 'summarize_markers',
+           'finalize_store', 'is_complete', 'run_inference', 'store_digest', 'edge_jump_ratio', 'export_sr',
+           'over_local_devices', 'debias_fn_from_velocity', 'infer_from_config']
 
 # %% ../nbs/07_infer.ipynb #8e0af9f7
 def _write_lens2_years(path: Path, members, start: str, end: str, grid, seed: int) -> xr.Dataset:
@@ -131,6 +132,7 @@ class Inputs:
     stats: np.ndarray      # (4, lon, lat, 10): A, B, C, D
     times: np.ndarray      # the period's LENS2 dates (datetime64[ns])
     first: int             # index of times[0] along lens2.time
+    cache: dict = field(default_factory=OrderedDict, repr=False, compare=False)  # `clim_arrays` memo
 
 # %% ../nbs/07_infer.ipynb #898374cf
 def _period(date_range) -> tuple[np.datetime64, np.datetime64]:
@@ -171,15 +173,35 @@ def open_inputs(*, lens2_path, lens2_clim_path, lens2_clim_mean_path, lens2_clim
     return Inputs(lens2, clim, era5_channel_fields(e5), era5_channel_fields(e5, '_std'), stats, tt[idx], int(idx[0]))
 
 # %% ../nbs/07_infer.ipynb #d4f8ae73
+CLIM_CACHE_BYTES = 2 ** 29  # per process: the day-of-year climatologies kept in memory when they fit (512 MB)
+
+def _clim_stack(ds: xr.Dataset, names) -> np.ndarray:
+    "All 366 days of year of `names` as `(366, lon, lat, 10)` float32."
+    return stack_channels(ds.sel(dayofyear=np.arange(1, 367)), names)
+
+def clim_arrays(inp: Inputs, member: str, budget: int | None = None) -> dict | None:
+    "`member`'s LENS2 and the ERA5 climatologies as `(366, lon, lat, 10)` arrays, kept when every member's fit in `budget` (`CLIM_CACHE_BYTES`); else None."
+    one = 2 * 366 * inp.stats[0].size * 4                      # bytes of a mean and a std, float32
+    if one * (inp.lens2_clim.sizes['member'] + 1) > (budget or CLIM_CACHE_BYTES): return None  # all members + ERA5
+    if 'era5' not in inp.cache:
+        inp.cache['era5'] = dict(mu_e=_clim_stack(inp.era5_mean, LABELS), sd_e=_clim_stack(inp.era5_std, LABELS))
+    if member not in inp.cache:
+        c = inp.lens2_clim.sel(member=member)
+        inp.cache[member] = dict(mu=_clim_stack(c, LENS2_VARS), sd=_clim_stack(c, [f"{v}_std" for v in LENS2_VARS]))
+    return {**inp.cache[member], **inp.cache['era5']}
+
 def read_days(inp: Inputs, member: str, day0: int, day1: int) -> dict[str, np.ndarray]:
     "LENS2 fields, their climatology and the ERA5 climatology of `member` for period days [day0, day1), each `(n, lon, lat, 10)`."
     doy = day_of_year(inp.times[day0:day1])
     u, inv = np.unique(doy, return_inverse=True)
-    clim = inp.lens2_clim.sel(member=member, dayofyear=u)
-    out = dict(L=stack_channels(inp.lens2.sel(member=member).isel(time=slice(inp.first + day0, inp.first + day1)), LENS2_VARS),
-               mu=stack_channels(clim, LENS2_VARS)[inv], sd=stack_channels(clim, [f"{v}_std" for v in LENS2_VARS])[inv],
-               mu_e=stack_channels(inp.era5_mean.sel(dayofyear=u), LABELS)[inv],
-               sd_e=stack_channels(inp.era5_std.sel(dayofyear=u), LABELS)[inv])
+    L = stack_channels(inp.lens2.sel(member=member).isel(time=slice(inp.first + day0, inp.first + day1)), LENS2_VARS)
+    if (c := clim_arrays(inp, member)) is not None:
+        out = dict(L=L, **{k: a[doy - 1] for k, a in c.items()})
+    else:
+        clim = inp.lens2_clim.sel(member=member, dayofyear=u)
+        out = dict(L=L, mu=stack_channels(clim, LENS2_VARS)[inv], sd=stack_channels(clim, [f"{v}_std" for v in LENS2_VARS])[inv],
+                   mu_e=stack_channels(inp.era5_mean.sel(dayofyear=u), LABELS)[inv],
+                   sd_e=stack_channels(inp.era5_std.sel(dayofyear=u), LABELS)[inv])
     for k in ('mu_e', 'sd_e'): _finite(out[k], f"ERA5 climatology ({k}, days of year {u.min()}…{u.max()})")
     return out
 

@@ -4,12 +4,13 @@
 
 # %% ../nbs/11_report.ipynb #8f34864a
 from __future__ import annotations
-import html, logging, os, re, warnings, datetime
+import html, json, logging, os, re, subprocess, sys, warnings, datetime
 from pathlib import Path
 import numpy as np
 import h5py
 import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.dates as mdates
 
 # %% auto #0
 __all__ = ['CARTOPY_DATA', 'MAP_METRICS', 'PAGE_CSS', 'coastline_feature', 'symmetric_limits', 'draw_map', 'map_grid',
@@ -83,6 +84,9 @@ def line_panel(ax, curves: dict, *, xlabel='', ylabel='', logx=False, logy=False
     for name, (x, y) in curves.items(): ax.plot(x, y, label=name, **_style(name))
     if logx: ax.set_xscale('log')
     if logy: ax.set_yscale('log')
+    if curves and np.issubdtype(np.asarray(next(iter(curves.values()))[0]).dtype, np.datetime64):
+        loc = mdates.AutoDateLocator(maxticks=6)  # a decade of days: a few year ticks, not one per year
+        ax.xaxis.set_major_locator(loc); ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
     ax.set_xlabel(xlabel); ax.set_ylabel(ylabel); ax.set_title(title, fontsize=9); ax.legend(fontsize=7)
     return ax
 
@@ -112,7 +116,7 @@ MAP_METRICS = {'bias': ('bias of the mean (debiased − ERA5)', True), 'w1': ('W
 
 def _save(fig, path: Path) -> Path:
     "Save a figure as PNG and close it."
-    fig.savefig(path, dpi=90, bbox_inches='tight'); plt.close(fig); return path
+    fig.savefig(path, dpi=90); plt.close(fig); return path  # constrained layout: no 'tight' bbox (a second draw)
 
 def map_figures(f: h5py.File, out: Path, variables) -> list[Path]:
     "Bias and W1 maps for every candidate and variable."
@@ -244,16 +248,44 @@ def write_html(out: Path, title: str, table_md: str, sections: dict, meta: dict)
     return out / 'index.html'
 
 # %% ../nbs/11_report.ipynb #5276de0a
-def write_report(metrics_h5, out_dir, *, table_md: str = '', title: str = 'genfocal_nb validation report', variables=None) -> Path:
-    "Draw every figure from a validation `metrics.h5` and write `out_dir/index.html`."
+def _draw_maps(metrics_h5, out, variables) -> list[Path]:
+    "`map_figures` of a metrics file given by path (the job of the second process)."
+    with h5py.File(metrics_h5, 'r') as f: return map_figures(f, Path(out), variables)
+
+_MAPS_CHILD = ("import json, sys; from genfocal_nb.report import _draw_maps; "
+               "print(json.dumps([str(p) for p in _draw_maps(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]))]))")
+
+def _maps_elsewhere(metrics_h5, out: Path, variables, workers: int) -> subprocess.Popen | None:
+    "A second Python process drawing the maps (None when `workers` < 2); a fresh interpreter, so no fork of threads."
+    if workers < 2: return None
+    return subprocess.Popen([sys.executable, '-c', _MAPS_CHILD, str(metrics_h5), str(out), json.dumps(list(variables))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+def _maps_result(proc: subprocess.Popen) -> list[Path]:
+    "The map paths the second process drew, or a RuntimeError with its last error line."
+    so, se = proc.communicate()
+    if proc.returncode: raise RuntimeError((se.strip().splitlines() or ['no output'])[-1])
+    return [Path(p) for p in json.loads(so.strip().splitlines()[-1])]
+
+def write_report(metrics_h5, out_dir, *, table_md: str = '', title: str = 'genfocal_nb validation report', variables=None,
+                 workers: int = 1) -> Path:
+    "Draw every figure from a validation `metrics.h5` and write `out_dir/index.html` (`workers=2`: maps in a second process)."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     with h5py.File(metrics_h5, 'r') as f:
         variables = list(variables or [v.decode() if isinstance(v, bytes) else v for v in f.attrs.get('variables', [])])
         meta = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items() if k != 'variables'}
-        sections = {'Maps': map_figures(f, out, variables), 'Distributions, spectra and global means': curve_figures(f, out, variables),
-                    'Heat waves': heatwave_figure(f, out)}
+    proc = _maps_elsewhere(metrics_h5, out, variables, workers)
+    try:
+        with h5py.File(metrics_h5, 'r') as f:
+            curves, heat = curve_figures(f, out, variables), heatwave_figure(f, out)
+            try: maps = _maps_result(proc) if proc is not None else map_figures(f, out, variables)
+            except Exception as e:  # a plot never fails the pipeline: draw the maps here instead
+                warnings.warn(f"drawing the maps in a second process failed ({e}); drawing them here")
+                maps = map_figures(f, out, variables)
+    finally:
+        if proc is not None and proc.poll() is None: proc.kill(); proc.wait()
     meta['report written'] = datetime.datetime.now().isoformat(timespec='seconds')
-    return write_html(out, title, table_md, sections, meta)
+    return write_html(out, title, table_md, {'Maps': maps, 'Distributions, spectra and global means': curves, 'Heat waves': heat}, meta)
 
 # %% ../nbs/11_report.ipynb #362016cd
 def example_results(path, variables=('temperature',), nlon: int = 16, nlat: int = 9, seed: int = 0) -> Path:
@@ -275,13 +307,14 @@ def example_results(path, variables=('temperature',), nlon: int = 16, nlat: int 
     return Path(path)
 
 # %% ../nbs/11_report.ipynb #ba227d4f
-def report_main(workdir) -> Path:
-    "Write `<workdir>/report/index.html` from `<workdir>/validation/` (or from `workdir` itself if it holds metrics.h5)."
+def report_main(workdir, workers: int | None = None) -> Path:
+    "Write `<workdir>/report/index.html` from `<workdir>/validation/` (or `workdir` with metrics.h5); `workers`: default 2 if 2 CPUs."
     workdir = Path(workdir)
     vdir = workdir if (workdir / 'metrics.h5').exists() else workdir / 'validation'
     if not (vdir / 'metrics.h5').exists():
         raise FileNotFoundError(f"no metrics.h5 in {workdir} or {workdir / 'validation'}: run `genfocal-nb validate` first")
     table = (vdir / 'metrics.md').read_text() if (vdir / 'metrics.md').exists() else ''
-    page = write_report(vdir / 'metrics.h5', workdir / 'report', table_md=table)
+    workers = min(2, os.cpu_count() or 1) if workers is None else workers
+    page = write_report(vdir / 'metrics.h5', workdir / 'report', table_md=table, workers=workers)
     print(f"report: {page}")
     return page

@@ -40,7 +40,7 @@ PRESETS: dict[str, dict] = {
     'tiny': dict(grid=(16, 9), members=MEMBERS[:2], lens2_years=(1981, 2030), era5_years=(1981, 2020),
                  clim_years=(1981, 2000), train=('1981', '1999'), val=('2000', '2009'), test=('2010', '2019'),
                  future=('2021', '2030'), chunk_days=1825, block_days=366, lossy=True),
-    'demo': dict(grid=(48, 25), members=MEMBERS[:3], lens2_years=(1960, 2040), era5_years=(1961, 2020),
+    'demo': dict(grid=(48, 25), members=MEMBERS[:3], lens2_years=(1960, 2030), era5_years=(1961, 2020),
                  clim_years=(1961, 2000), train=('1980', '1999'), val=('2000', '2009'), test=('2010', '2019'),
                  future=('2021', '2030'), chunk_days=73, block_days=366, lossy=True),
     'full-grid': dict(grid=(240, 121), members=MEMBERS, lens2_years=(1995, 2004), era5_years=(1995, 2004),

@@ -63,11 +63,15 @@ def test_daily_climatology_matches_brute_force(lens, era, window, zero_ends):
         assert rel_err(m, bm) < 1e-5 and rel_err(s, bs) < 1e-5
 
 
-def test_reads_one_year_at_a_time(lens, monkeypatch):
+def test_reads_bounded_blocks_of_years(lens, monkeypatch):
     seen, orig = [], cl.doy_sums
     monkeypatch.setattr(cl, 'doy_sums', lambda x, *a, **k: seen.append(len(x)) or orig(x, *a, **k))
-    cl.daily_climatology(lens.TREFHT.isel(member=0).chunk(time=100), YEARS)
+    whole = cl.daily_climatology(lens.TREFHT.isel(member=0).chunk(time=100), YEARS)
+    assert len(seen) == 1  # 4 years of a tiny grid: one read
+    seen.clear(); monkeypatch.setattr(cl, 'BLOCK_BYTES', 366 * 4 * 8 * 5)  # one year of the 8x5 grid per block
+    part = cl.daily_climatology(lens.TREFHT.isel(member=0).chunk(time=100), YEARS)
     assert len(seen) == 4 and max(seen) <= 366
+    for a, b in zip(whole, part): np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
 def test_layouts(lens, era):

@@ -28,3 +28,17 @@ def test_report_screenshot_in_headless_chromium(tmp_path):
     assert img.size == (1200, 1600) and hi - lo > 100  # something was drawn, not a blank page
     colours = len(set(img.resize((120, 160)).getdata()))
     assert colours > 20, colours  # text, figures and table, not a single error message
+
+
+def test_maps_in_a_second_process_match_one_process(tmp_path, monkeypatch):
+    from genfocal_nb import report as R
+    h5 = R.example_results(tmp_path / 'metrics.h5', variables=('temperature', 'wind_speed'))
+    one, two = (R.write_report(h5, tmp_path / f'r{w}', workers=w) for w in (1, 2))
+    names = lambda page: sorted(p.name for p in page.parent.glob('*.png'))
+    assert names(one) == names(two) and len(names(one)) == 2 * 2 + 2 + 1
+    strip = lambda page: page.read_text().split('report written')[0].replace(str(page.parent), '')
+    assert strip(one) == strip(two)  # the same figures, in the same order
+    monkeypatch.setattr(R, '_MAPS_CHILD', 'raise SystemExit("boom")')  # the second process fails: drawn here instead
+    with pytest.warns(UserWarning, match='second process failed'):
+        page = R.write_report(h5, tmp_path / 'r3', workers=2)
+    assert names(page) == names(one)
