@@ -318,17 +318,20 @@ def load_resident(inp: infer.Inputs, era5: xr.Dataset, members, progress: bool |
     res = dict(x0=np.empty((len(members), n, X, Y, 10), np.float32), cond=np.empty((len(members), len(u), X, Y, 20), np.float32),
                doy=inv, x1=np.empty((hi - lo, X, Y, 10), np.float32), lo=lo)
     max_days = max(1, BLOCK_BYTES // (X * Y * 40))
-    with tqdm(total=len(members) * n + hi - lo, unit='day', desc='data.in_memory', leave=False,
-              disable=None if progress is None else not progress) as bar:
-        for m, name in enumerate(members):
-            for d0, d1 in time_blocks(n, inp.first, _time_chunk(inp.lens2), max_days):
-                r = read_days(inp, name, d0, d1)
-                res['x0'][m, d0:d1], res['cond'][m, inv[d0:d1]] = normalize_inputs(r['L'], r['mu'], r['sd'], inp.stats)
-                bar.update(d1 - d0)
-        for b0, b1 in time_blocks(hi - lo, lo, _time_chunk(era5), max_days):
-            idx = np.arange(lo + b0, lo + b1)
-            res['x1'][b0:b1] = normalized_era5(inp, era5, idx, ed[idx])
-            bar.update(b1 - b0)
+    inp.cache = {}  # the climatologies whole while loading (when they fit), freed after: `cond` keeps what is needed
+    try:
+        with tqdm(total=len(members) * n + hi - lo, unit='day', desc='data.in_memory', leave=False,
+                  disable=None if progress is None else not progress) as bar:
+            for m, name in enumerate(members):
+                for d0, d1 in time_blocks(n, inp.first, _time_chunk(inp.lens2), max_days):
+                    r = read_days(inp, name, d0, d1)
+                    res['x0'][m, d0:d1], res['cond'][m, inv[d0:d1]] = normalize_inputs(r['L'], r['mu'], r['sd'], inp.stats)
+                    bar.update(d1 - d0)
+            for b0, b1 in time_blocks(hi - lo, lo, _time_chunk(era5), max_days):
+                idx = np.arange(lo + b0, lo + b1)
+                res['x1'][b0:b1] = normalized_era5(inp, era5, idx, ed[idx])
+                bar.update(b1 - b0)
+    finally: inp.cache = None
     return res
 
 def resident_window(res: dict, m: int, d0: int, d1: int, era5_idx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

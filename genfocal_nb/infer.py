@@ -5,7 +5,6 @@
 # %% ../nbs/07_infer.ipynb #2d11a83c
 from __future__ import annotations
 import datetime, json, math, os, shutil, uuid, warnings
-from collections import OrderedDict
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from typing import Callable
@@ -132,7 +131,7 @@ class Inputs:
     stats: np.ndarray      # (4, lon, lat, 10): A, B, C, D
     times: np.ndarray      # the period's LENS2 dates (datetime64[ns])
     first: int             # index of times[0] along lens2.time
-    cache: dict = field(default_factory=OrderedDict, repr=False, compare=False)  # `clim_arrays` memo
+    cache: dict | None = field(default=None, repr=False, compare=False)  # `clim_arrays` memo; None: read per block
 
 # %% ../nbs/07_infer.ipynb #898374cf
 def _period(date_range) -> tuple[np.datetime64, np.datetime64]:
@@ -180,9 +179,9 @@ def _clim_stack(ds: xr.Dataset, names) -> np.ndarray:
     return stack_channels(ds.sel(dayofyear=np.arange(1, 367)), names)
 
 def clim_arrays(inp: Inputs, member: str, budget: int | None = None) -> dict | None:
-    "`member`'s LENS2 and the ERA5 climatologies as `(366, lon, lat, 10)` arrays, kept when every member's fit in `budget` (`CLIM_CACHE_BYTES`); else None."
+    "`member`'s LENS2 and the ERA5 climatologies as `(366, lon, lat, 10)` arrays, kept in `inp.cache` (if not None) when every member's fit in `budget` (`CLIM_CACHE_BYTES`); else None."
     one = 2 * 366 * inp.stats[0].size * 4                      # bytes of a mean and a std, float32
-    if one * (inp.lens2_clim.sizes['member'] + 1) > (budget or CLIM_CACHE_BYTES): return None  # all members + ERA5
+    if inp.cache is None or one * (inp.lens2_clim.sizes['member'] + 1) > (budget or CLIM_CACHE_BYTES): return None
     if 'era5' not in inp.cache:
         inp.cache['era5'] = dict(mu_e=_clim_stack(inp.era5_mean, LABELS), sd_e=_clim_stack(inp.era5_std, LABELS))
     if member not in inp.cache:
@@ -479,6 +478,7 @@ def run_inference(debias_fn: DebiasFn, *, lens2_path, lens2_clim_path, lens2_cli
     paths = dict(lens2_path=lens2_path, lens2_clim_path=lens2_clim_path, lens2_clim_mean_path=lens2_clim_mean_path,
                  lens2_clim_std_path=lens2_clim_std_path, era5_clim_path=era5_clim_path)
     inp = open_inputs(**paths, members=members, date_range=date_range)
+    inp.cache = {}  # keep the climatologies in memory when they fit (CLIM_CACHE_BYTES)
     layout = Layout(len(inp.times), window, overlap, batch_windows, blend)
     store = _prepare_store(out_path, inp, members, layout, dict(provenance or {}), max_abs, paths)
     if is_complete(store): return store  # nothing to do; do not touch a finished store
