@@ -17,7 +17,10 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "genfocal_nb needs python >= 3.11"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --no-compile -e ".[dev]"  # --no-compile: byte-compile on first import only (-30 s)
+	# uv installs the same packages as pip with parallel downloads (20 s instead of 105 s here); pip if uv is unavailable.
+	# Neither byte-compiles everything up front: modules compile on first import.
+	($(BIN)/python -m pip install -q uv && $(BIN)/uv pip install -q --python $(BIN)/python -e ".[dev]") \
+	  || $(BIN)/python -m pip install -q --no-compile -e ".[dev]"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_climatology.ipynb #e1510ba6
 from __future__ import annotations
-import os, shutil, uuid, datetime
+import json, os, shutil, subprocess, sys, uuid, datetime
 from pathlib import Path
 from typing import Iterator
 import numpy as np
@@ -353,17 +353,43 @@ def _era5_step(c, paths, years, window, overwrite, grid, progress, **kw) -> None
     _say(f"wrote era5_clim store {p}", progress)
 
 # %% ../nbs/02_climatology.ipynb #27c2c36b
+_ERA5_CHILD = ("import json, sys; from types import SimpleNamespace as N; from pathlib import Path; "
+               "from genfocal_nb.climatology import _era5_step; a = json.loads(sys.argv[1]); "
+               "_era5_step(N(era5_path=a['src']), {'era5_clim': Path(a['dst'])}, tuple(a['years']), a['window'], "
+               "a['overwrite'], tuple(a['grid']) if a['grid'] else None, True, zero_ends=a['zero_ends'])")
+
+def _era5_elsewhere(c, paths, years, window, overwrite, grid, zero_ends) -> subprocess.Popen:
+    "The ERA5 step in a second Python process (a fresh interpreter: no fork of threads, no re-import of `__main__`)."
+    args = dict(src=str(c.era5_path), dst=str(paths['era5_clim']), years=list(years), window=window, overwrite=overwrite,
+                grid=list(grid) if grid else None, zero_ends=zero_ends)
+    return subprocess.Popen([sys.executable, '-c', _ERA5_CHILD, json.dumps(args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+def _wait_era5(proc: subprocess.Popen, progress: bool) -> None:
+    "Wait for the ERA5 process; its status line, or its error as a ContractError/RuntimeError here."
+    so, se = proc.communicate()
+    if proc.returncode:
+        last = (se.strip().splitlines() or ['no output'])[-1]
+        kind, _, msg = last.partition(': ')
+        raise (ContractError if kind.endswith('ContractError') else RuntimeError)(f"ERA5 climatology (second process): {msg or last}")
+    _say(so.strip(), progress and bool(so.strip()))
+
 def write_climatologies(data_cfg, progress: bool = True, *, members=None, overwrite: bool = False,
-                        zero_ends: bool = False) -> dict[str, Path]:
-    "Compute and write the four climatology stores of a `data` config section; keep valid existing ones."
+                        zero_ends: bool = False, workers: int = 1) -> dict[str, Path]:
+    "Compute and write the four climatology stores of a `data` config section; keep valid existing ones (`workers=2`: ERA5 in a second process)."
     c, window = data_cfg, int(data_cfg.climatology_window)
     paths = {k: Path(getattr(c, f"{k}_path")) for k in STORE_KEYS}
     grid = tuple(c.grid) if getattr(c, 'grid', None) else None
     members = list(members) if members else _config_members(c)
     years, eyears = tuple(int(y) for y in c.climatology_years), tuple(int(y) for y in c.era5_climatology_years)
-    _lens2_step(c, paths, members, years, window, overwrite, grid, progress, zero_ends=zero_ends)
-    _stats_step(paths, years, window, overwrite, grid, progress)
-    _era5_step(c, paths, eyears, window, overwrite, grid, progress, zero_ends=zero_ends)
+    proc = _era5_elsewhere(c, paths, eyears, window, overwrite, grid, zero_ends) if workers > 1 else None
+    try:
+        _lens2_step(c, paths, members, years, window, overwrite, grid, progress, zero_ends=zero_ends)
+        _stats_step(paths, years, window, overwrite, grid, progress)
+        if proc is None: _era5_step(c, paths, eyears, window, overwrite, grid, progress, zero_ends=zero_ends)
+        else: _wait_era5(proc, progress)
+    finally:
+        if proc is not None and proc.poll() is None: proc.kill(); proc.wait()
     return paths
 
 # %% ../nbs/02_climatology.ipynb #512a6684
@@ -375,4 +401,4 @@ def climatology_main(config_path_or_cfg) -> dict[str, Path]:
         cfg = load_config(str(cfg))
     data = getattr(cfg, 'data', cfg)
     members = _config_members(data, *(getattr(getattr(cfg, s, None), 'members', ()) for s in ('infer', 'validate')))
-    return write_climatologies(data, progress=True, members=members)
+    return write_climatologies(data, progress=True, members=members, workers=min(2, os.cpu_count() or 1))

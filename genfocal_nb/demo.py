@@ -52,7 +52,7 @@ def ensure_world(world, preset: str = 'demo', seed: int = 0, progress: bool = Tr
     world = Path(world).resolve()
     if not (world / WORLD_FILES['world']).exists(): synth_main(str(world), preset, seed)
     else: print(f"[demo] reusing the world in {world}")
-    write_climatologies(world_config(world, preset).data, progress=progress)
+    write_climatologies(world_config(world, preset).data, progress=progress, workers=min(2, os.cpu_count() or 1))
     return world
 
 # %% ../nbs/14_demo.ipynb #36a5ebed

@@ -128,3 +128,18 @@ def test_era5_period_error(tmp_path, lens, era):
     with pytest.raises(ContractError, match='era5_climatology_years.*needs 1961-01-01'):
         cl.write_climatologies(cfg, progress=False)
     assert (tmp_path / 'lens2_clim.zarr').exists() and not (tmp_path / 'era5_clim.zarr').exists()
+
+
+def test_era5_in_a_second_process(tmp_path, lens, era):
+    dirs = [tmp_path / n for n in 'abc']
+    for d in dirs: d.mkdir()
+    one = cl.write_climatologies(_cfg(dirs[0], lens, era), progress=False)
+    two = cl.write_climatologies(_cfg(dirs[1], lens, era), progress=False, workers=2)
+    for k in cl.STORE_KEYS:
+        a, b = (xr.open_zarr(p[k]).load() for p in (one, two))
+        xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+    cfg = _cfg(dirs[2], lens, era)
+    cfg.era5_climatology_years = (1961, 2000)  # the child's ContractError arrives here, as one clear error
+    with pytest.raises(ContractError, match='second process.*era5_climatology_years.*needs 1961-01-01'):
+        cl.write_climatologies(cfg, progress=False, workers=2)
+    assert not (dirs[2] / 'era5_clim.zarr').exists()
