@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_climatology.ipynb #e1510ba6
 from __future__ import annotations
-import json, os, shutil, subprocess, sys, uuid, datetime
+import json, os, shutil, subprocess, uuid, datetime
 from pathlib import Path
 from typing import Iterator
 import numpy as np
@@ -15,7 +15,8 @@ import dask.array as dsa
 from tqdm.auto import tqdm
 from . import contract
 from .contract import (CHANNELS, LENS2_VARS, ERA5_VARS, ERA5_LEVELS, EXPECTED_UNITS, ContractError,
-                                  day_of_year, expected_dims, open_store, validate_store, atomic_to_zarr, replace_dir)
+                                  day_of_year, expected_dims, open_store, validate_store, atomic_to_zarr, replace_dir,
+                                  python_child, child_result)
 
 # %% auto #0
 __all__ = ['NDOY', 'BLOCK_BYTES', 'METHOD', 'DOY_RULE', 'STORE_KEYS', 'window_weights', 'doy_sums', 'circular_window',
@@ -359,20 +360,10 @@ _ERA5_CHILD = ("import json, sys; from types import SimpleNamespace as N; from p
                "a['overwrite'], tuple(a['grid']) if a['grid'] else None, True, zero_ends=a['zero_ends'])")
 
 def _era5_elsewhere(c, paths, years, window, overwrite, grid, zero_ends) -> subprocess.Popen:
-    "The ERA5 step in a second Python process (a fresh interpreter: no fork of threads, no re-import of `__main__`)."
+    "The ERA5 step in a second Python process (`contract.python_child`)."
     args = dict(src=str(c.era5_path), dst=str(paths['era5_clim']), years=list(years), window=window, overwrite=overwrite,
                 grid=list(grid) if grid else None, zero_ends=zero_ends)
-    return subprocess.Popen([sys.executable, '-c', _ERA5_CHILD, json.dumps(args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-def _wait_era5(proc: subprocess.Popen, progress: bool) -> None:
-    "Wait for the ERA5 process; its status line, or its error as a ContractError/RuntimeError here."
-    so, se = proc.communicate()
-    if proc.returncode:
-        last = (se.strip().splitlines() or ['no output'])[-1]
-        kind, _, msg = last.partition(': ')
-        raise (ContractError if kind.endswith('ContractError') else RuntimeError)(f"ERA5 climatology (second process): {msg or last}")
-    _say(so.strip(), progress and bool(so.strip()))
+    return python_child(_ERA5_CHILD, json.dumps(args))
 
 def write_climatologies(data_cfg, progress: bool = True, *, members=None, overwrite: bool = False,
                         zero_ends: bool = False, workers: int = 1) -> dict[str, Path]:
@@ -387,7 +378,7 @@ def write_climatologies(data_cfg, progress: bool = True, *, members=None, overwr
         _lens2_step(c, paths, members, years, window, overwrite, grid, progress, zero_ends=zero_ends)
         _stats_step(paths, years, window, overwrite, grid, progress)
         if proc is None: _era5_step(c, paths, eyears, window, overwrite, grid, progress, zero_ends=zero_ends)
-        else: _wait_era5(proc, progress)
+        else: _say(child_result(proc, 'ERA5 climatology'), progress)
     finally:
         if proc is not None and proc.poll() is None: proc.kill(); proc.wait()
     return paths

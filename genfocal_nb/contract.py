@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_contract.ipynb #e0b29b49
 from __future__ import annotations
-import os, shutil, uuid, warnings, difflib
+import os, shutil, subprocess, sys, uuid, warnings, difflib
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -15,7 +15,8 @@ import xarray as xr
 __all__ = ['CHANNELS', 'LENS2_VARS', 'ERA5_VARS', 'ERA5_LEVELS', 'LABELS', 'GRAVITY', 'FULL_GRID', 'KINDS', 'EXPECTED_UNITS',
            'MEMBERS', 'ZARR_FORMAT', 'Channel', 'channel', 'grid_coords', 'lat_weights', 'day_of_year', 'noleap_dates',
            'expected_variables', 'expected_dims', 'ContractError', 'units_match', 'validate_store', 'mock_lens2',
-           'mock_era5', 'error_message', 'canonical', 'open_store', 'atomic_to_zarr', 'replace_dir']
+           'mock_era5', 'error_message', 'canonical', 'open_store', 'atomic_to_zarr', 'replace_dir', 'python_child',
+           'child_result']
 
 # %% ../nbs/00_contract.ipynb #930fd706
 @dataclass(frozen=True)
@@ -291,3 +292,18 @@ def replace_dir(src: Path, dst: Path) -> None:
         old = dst.with_name(f".{dst.name}.old-{uuid.uuid4().hex[:8]}")
         os.replace(dst, old); os.replace(src, dst); shutil.rmtree(old, ignore_errors=True)
     else: os.replace(src, dst)
+
+# %% ../nbs/00_contract.ipynb #25931873
+def python_child(code: str, *args) -> subprocess.Popen:
+    "Start `python -c code args…` in a fresh interpreter, stdout and stderr piped (text)."
+    return subprocess.Popen([sys.executable, '-c', code, *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+def child_result(proc: subprocess.Popen, what: str) -> str:
+    "The last stdout line of a `python_child`, once it ends; a ContractError/RuntimeError with its last stderr line if it failed."
+    so, se = proc.communicate()
+    if proc.returncode:
+        last = (se.strip().splitlines() or [f'exit status {proc.returncode}'])[-1]
+        kind, _, msg = last.partition(': ')
+        raise (ContractError if kind.endswith('ContractError') else RuntimeError)(f"{what} (second process): {msg or last}")
+    return (so.strip().splitlines() or [''])[-1]

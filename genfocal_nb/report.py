@@ -4,7 +4,8 @@
 
 # %% ../nbs/11_report.ipynb #8f34864a
 from __future__ import annotations
-import html, json, logging, os, re, subprocess, sys, warnings, datetime
+import html, json, logging, os, re, subprocess, warnings, datetime
+from .contract import python_child, child_result
 from pathlib import Path
 import numpy as np
 import h5py
@@ -256,16 +257,8 @@ _MAPS_CHILD = ("import json, sys; from genfocal_nb.report import _draw_maps; "
                "print(json.dumps([str(p) for p in _draw_maps(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]))]))")
 
 def _maps_elsewhere(metrics_h5, out: Path, variables, workers: int) -> subprocess.Popen | None:
-    "A second Python process drawing the maps (None when `workers` < 2); a fresh interpreter, so no fork of threads."
-    if workers < 2: return None
-    return subprocess.Popen([sys.executable, '-c', _MAPS_CHILD, str(metrics_h5), str(out), json.dumps(list(variables))],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-def _maps_result(proc: subprocess.Popen) -> list[Path]:
-    "The map paths the second process drew, or a RuntimeError with its last error line."
-    so, se = proc.communicate()
-    if proc.returncode: raise RuntimeError((se.strip().splitlines() or ['no output'])[-1])
-    return [Path(p) for p in json.loads(so.strip().splitlines()[-1])]
+    "A second Python process drawing the maps (`contract.python_child`; None when `workers` < 2)."
+    return python_child(_MAPS_CHILD, metrics_h5, out, json.dumps(list(variables))) if workers >= 2 else None
 
 def write_report(metrics_h5, out_dir, *, table_md: str = '', title: str = 'genfocal_nb validation report', variables=None,
                  workers: int = 1) -> Path:
@@ -278,7 +271,7 @@ def write_report(metrics_h5, out_dir, *, table_md: str = '', title: str = 'genfo
     try:
         with h5py.File(metrics_h5, 'r') as f:
             curves, heat = curve_figures(f, out, variables), heatwave_figure(f, out)
-            try: maps = _maps_result(proc) if proc is not None else map_figures(f, out, variables)
+            try: maps = [Path(p) for p in json.loads(child_result(proc, 'maps'))] if proc is not None else map_figures(f, out, variables)
             except Exception as e:  # a plot never fails the pipeline: draw the maps here instead
                 warnings.warn(f"drawing the maps in a second process failed ({e}); drawing them here")
                 maps = map_figures(f, out, variables)
