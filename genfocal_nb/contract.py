@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_contract.ipynb #e0b29b49
 from __future__ import annotations
-import os, shutil, subprocess, sys, uuid, warnings, difflib
+import os, shutil, subprocess, sys, tempfile, uuid, warnings, difflib
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -295,13 +295,17 @@ def replace_dir(src: Path, dst: Path) -> None:
 
 # %% ../nbs/00_contract.ipynb #25931873
 def python_child(code: str, *args) -> subprocess.Popen:
-    "Start `python -c code args…` in a fresh interpreter, stdout and stderr piped (text)."
-    return subprocess.Popen([sys.executable, '-c', code, *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    "Start `python -c code args…` in a fresh interpreter; its stdout and stderr go to temporary files (a pipe that fills would stall it)."
+    out, err = tempfile.TemporaryFile('w+'), tempfile.TemporaryFile('w+')
+    proc = subprocess.Popen([sys.executable, '-c', code, *map(str, args)], stdout=out, stderr=err, text=True)
+    proc.logs = (out, err)
+    return proc
 
 def child_result(proc: subprocess.Popen, what: str) -> str:
     "The last stdout line of a `python_child`, once it ends; a ContractError/RuntimeError with its last stderr line if it failed."
-    so, se = proc.communicate()
+    proc.wait()
+    so, se = (f.seek(0) or f.read() for f in proc.logs)
+    for f in proc.logs: f.close()
     if proc.returncode:
         last = (se.strip().splitlines() or [f'exit status {proc.returncode}'])[-1]
         kind, _, msg = last.partition(': ')
