@@ -17,7 +17,7 @@ from .contract import LABELS, MEMBERS, ContractError, day_of_year
 from .infer import normalize_inputs, read_days, stack_channels, era5_channel_fields
 
 # %% auto #0
-__all__ = ['REAL_STORES', 'COUPLINGS', 'FIELD_KEYS', 'BLOCK_BYTES', 'default_data_config', 'world_data_config',
+__all__ = ['REAL_STORES', 'COUPLINGS', 'FIELD_KEYS', 'BLOCK_BYTES', 'READ_WORKERS', 'default_data_config', 'world_data_config',
            'cached_world_config', 'tiny_world_config', 'day_numbers', 'shift_dates', 'day_index', 'valid_starts',
            'era5_window_index', 'batch_records', 'era5_climatology_at', 'read_era5', 'normalized_era5', 'windows',
            'PairSource', 'resident_bytes', 'time_blocks', 'load_resident', 'resident_window', 'ot_permutation',
@@ -308,9 +308,13 @@ def _time_chunk(ds: xr.Dataset) -> int:
     return int(ds[next(iter(ds.data_vars))].encoding.get('preferred_chunks', {}).get('time', 1))
 
 # %% ../nbs/03_data.ipynb #c2bcd14b
-def load_resident(inp: infer.Inputs, era5: xr.Dataset, members, progress: bool | None = None) -> dict:
-    "The split in memory: normalized LENS2 `x0` (member, day) and ERA5 `x1` (store day − `lo`), conditioning `cond` (member, `doy[day]`)."
+READ_WORKERS = min(2, os.cpu_count() or 1)  # blocks read and normalized at once by `load_resident`
+
+def load_resident(inp: infer.Inputs, era5: xr.Dataset, members, progress: bool | None = None,
+                  workers: int = READ_WORKERS) -> dict:
+    "The split in memory: normalized LENS2 `x0` (member, day) and ERA5 `x1` (store day − `lo`), conditioning `cond` (member, `doy[day]`); `workers` blocks at a time."
     from tqdm.auto import tqdm
+    from concurrent.futures import ThreadPoolExecutor
     n, (X, Y) = len(inp.times), (inp.lens2.sizes['longitude'], inp.lens2.sizes['latitude'])
     u, inv = np.unique(day_of_year(inp.times), return_inverse=True)
     ed, t = era5.time.values.astype('datetime64[D]'), inp.times.astype('datetime64[D]')
@@ -318,19 +322,26 @@ def load_resident(inp: infer.Inputs, era5: xr.Dataset, members, progress: bool |
     res = dict(x0=np.empty((len(members), n, X, Y, 10), np.float32), cond=np.empty((len(members), len(u), X, Y, 20), np.float32),
                doy=inv, x1=np.empty((hi - lo, X, Y, 10), np.float32), lo=lo)
     max_days = max(1, BLOCK_BYTES // (X * Y * 40))
+
+    def lens2_block(m: int, name: str, d0: int, d1: int) -> int:  # blocks write disjoint days (`cond`: equal values)
+        r = read_days(inp, name, d0, d1)
+        res['x0'][m, d0:d1], res['cond'][m, inv[d0:d1]] = normalize_inputs(r['L'], r['mu'], r['sd'], inp.stats)
+        return d1 - d0
+
+    def era5_block(b0: int, b1: int) -> int:
+        idx = np.arange(lo + b0, lo + b1)
+        res['x1'][b0:b1] = normalized_era5(inp, era5, idx, ed[idx])
+        return b1 - b0
+
+    jobs = [(lens2_block, (m, name, d0, d1)) for m, name in enumerate(members)
+            for d0, d1 in time_blocks(n, inp.first, _time_chunk(inp.lens2), max_days)]
+    jobs += [(era5_block, b) for b in time_blocks(hi - lo, lo, _time_chunk(era5), max_days)]
     inp.cache = {}  # the climatologies whole while loading (when they fit), freed after: `cond` keeps what is needed
     try:
+        for name in members: infer.clim_arrays(inp, name)  # filled once, before the threads share it
         with tqdm(total=len(members) * n + hi - lo, unit='day', desc='data.in_memory', leave=False,
-                  disable=None if progress is None else not progress) as bar:
-            for m, name in enumerate(members):
-                for d0, d1 in time_blocks(n, inp.first, _time_chunk(inp.lens2), max_days):
-                    r = read_days(inp, name, d0, d1)
-                    res['x0'][m, d0:d1], res['cond'][m, inv[d0:d1]] = normalize_inputs(r['L'], r['mu'], r['sd'], inp.stats)
-                    bar.update(d1 - d0)
-            for b0, b1 in time_blocks(hi - lo, lo, _time_chunk(era5), max_days):
-                idx = np.arange(lo + b0, lo + b1)
-                res['x1'][b0:b1] = normalized_era5(inp, era5, idx, ed[idx])
-                bar.update(b1 - b0)
+                  disable=None if progress is None else not progress) as bar, ThreadPoolExecutor(max(1, workers)) as pool:
+            for k in pool.map(lambda job: job[0](*job[1]), jobs): bar.update(k)  # zarr decoding releases the GIL
     finally: inp.cache = None
     return res
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import datetime, json, os, time, uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -19,9 +20,10 @@ from .contract import CHANNELS, LABELS
 from .baselines import open_era5_labelled, open_raw_labelled
 
 # %% auto #0
-__all__ = ['HEADLINE', 'STRUCTURAL', 'is_model_dir', 'find_model_dirs', 'model_candidate', 'map_fields', 'series_of',
-           'write_scalars', 'read_scalars', 'add_skill', 'skill_table', 'figure_edges', 'figure_parts', 'figure_data',
-           'gather_candidates', 'candidate_metrics', 'write_validation', 'validate']
+__all__ = ['HEADLINE', 'STRUCTURAL', 'METRIC_THREADS', 'is_model_dir', 'find_model_dirs', 'model_candidate', 'map_fields',
+           'series_of', 'write_scalars', 'read_scalars', 'add_skill', 'skill_table', 'figure_edges', 'figure_parts',
+           'figure_data', 'gather_candidates', 'precompute_baselines', 'candidate_metrics', 'write_validation',
+           'validate']
 
 # %% ../nbs/10_validate.ipynb #7837479a
 def is_model_dir(path) -> bool:
@@ -162,6 +164,17 @@ def gather_candidates(cfg, vdir: Path, raw: xr.Dataset, members, period, progres
     for name, fn in (extra or {}).items(): cands[name] = fn(raw)
     return cands
 
+def precompute_baselines(cfg, progress: bool = False) -> str:
+    "Cache the configured baselines that need no climatology (EQM, QDM) where `validate` will look for them; returns what it did."
+    from genfocal_nb.baselines import run_baselines
+    v = cfg.validate
+    names = tuple(n for n in v.baselines if n != 'gaussian_qm')  # Gaussian QM reads the climatologies
+    if not (names and v.cache_dir): return 'no baselines to precompute (validate.baselines, validate.cache_dir)'
+    members, period = _members_and_period(cfg)
+    run_baselines(cfg.data, names, members, period, tuple(v.baseline_train_range), cache_dir=Path(v.cache_dir),
+                  progress=progress)
+    return f"cached {'+'.join(names)} in {v.cache_dir}"
+
 def _metric_kwargs(cfg, lat) -> dict:
     "Keyword arguments of `compute_metrics` from the validate section."
     tp = tuple(tuple(p) for p in cfg.validate.trend_periods) or None
@@ -196,17 +209,21 @@ def _group_metrics(vs, cands: dict, ref, raw, groups, kw: dict, secs: dict) -> t
     for v in vs: figs.update({f'{k}/{v}': val for k, val in figure_data(arrays[v], parts[v], edges[v]).items()})
     return out, figs
 
+METRIC_THREADS = min(2, os.cpu_count() or 1)  # variable groups whose metrics are computed at once
+
 def candidate_metrics(cands: dict, ref: xr.Dataset, raw: xr.Dataset, members, kw: dict, per_member: bool,
-                      progress: bool) -> tuple[dict, dict]:
-    "`{(candidate, member or 'all'): {metric: {var: value}}}` and the figure data `{hdf5 path: array}` of every candidate."
+                      progress: bool, workers: int = METRIC_THREADS) -> tuple[dict, dict]:
+    "`{(candidate, member or 'all'): {metric: {var: value}}}` and the figure data `{hdf5 path: array}` of every candidate (`workers` variable groups at a time)."
     groups = [('all', None)] + ([(m, m) for m in members] if per_member and len(members) > 1 else [])
     out, figs, secs = defaultdict(dict), {}, defaultdict(float)
-    for vs in tqdm(M.variable_groups(LABELS), desc='metrics', disable=not progress):
-        res, fg = _group_metrics(vs, cands, ref, raw, groups, kw, secs)
-        for key, per_metric in res.items():
-            for metric, per_var in per_metric.items(): out[key].setdefault(metric, {}).update(per_var)
-        figs.update(fg)
-    if progress: print('[validate] metric seconds (reading + computing):', ', '.join(f'{n} {s:.1f}' for n, s in secs.items()))
+    vgroups = M.variable_groups(LABELS)
+    with ThreadPoolExecutor(max(1, workers)) as pool:  # numpy's FFTs, sorts and reductions release the GIL
+        done = pool.map(lambda vs: _group_metrics(vs, cands, ref, raw, groups, kw, secs), vgroups)
+        for res, fg in tqdm(done, total=len(vgroups), desc='metrics', disable=not progress):
+            for key, per_metric in res.items():
+                for metric, per_var in per_metric.items(): out[key].setdefault(metric, {}).update(per_var)
+            figs.update(fg)
+    if progress: print(f'[validate] metric seconds (reading + computing, {workers} threads):', ', '.join(f'{n} {s:.1f}' for n, s in secs.items()))
     return dict(out), figs
 
 def write_validation(path: Path, results: dict, figures: dict, ref: xr.Dataset, lat, attrs: dict) -> Path:

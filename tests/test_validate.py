@@ -46,3 +46,33 @@ def test_report_renders_with_and_without_coastlines(vdir, tmp_path, monkeypatch,
     assert page.exists() and len(list(page.parent.glob('*.png'))) >= 10
     text = page.read_text()  # the markdown table is rendered: caption above the table, bold as <strong>
     assert '**' not in text and '<figcaption>Skill relative to raw' in text and '<strong>' in text
+
+
+def test_precomputed_baselines_are_what_validate_reuses(tmp_path, tiny_data_config, monkeypatch):
+    import genfocal_nb.baselines as B
+    from genfocal_nb.config import world_config
+    from genfocal_nb.validate import precompute_baselines, validate
+    cfg = world_config(Path(tiny_data_config.lens2_path).parent, 'tiny')
+    cfg.data = tiny_data_config
+    cfg.validate.update(dict(date_range=('2000', '2000'), baselines=('gaussian_qm', 'eqm', 'qdm'), model_root='',
+                             per_member=False, members=('cmip6_1001_001',), cache_dir=str(tmp_path / 'cache')))
+    assert precompute_baselines(cfg) == f"cached eqm+qdm in {tmp_path / 'cache'}"
+    assert sorted(p.name.split('-')[0] for p in (tmp_path / 'cache').iterdir()) == ['eqm', 'qdm']
+
+    def recomputed(*a, **k): raise AssertionError('validate recomputed a precomputed baseline')
+    monkeypatch.setattr(B, 'quantile_mappings', recomputed)
+    df = pd.read_csv(validate(cfg, tmp_path / 'val', progress=False) / 'metrics.csv')
+    assert {'gaussian_qm', 'eqm', 'qdm'} <= set(df.candidate)
+
+
+def test_metrics_in_threads_equal_one_thread(tiny_data_config):
+    from genfocal_nb.baselines import open_era5_labelled, open_raw_labelled
+    from genfocal_nb.validate import candidate_metrics
+    members, period = ['cmip6_1001_001'], ('2000', '2000')
+    ref, raw = open_era5_labelled(tiny_data_config, period), open_raw_labelled(tiny_data_config, members, period)
+    cands, kw = {'raw': raw, 'shifted': raw + 1.0}, dict(lat=ref.latitude.values, trend_periods=None)
+    (r1, f1), (r2, f2) = (candidate_metrics(cands, ref, raw, members, kw, False, False, workers=w) for w in (1, 2))
+    flat = lambda r: {(k, m, v): x for k, per in r.items() for m, pv in per.items() for v, x in pv.items()}
+    assert flat(r1).keys() == flat(r2).keys() and f1.keys() == f2.keys()
+    assert np.array_equal(list(flat(r1).values()), [flat(r2)[k] for k in flat(r1)], equal_nan=True)
+    assert all(np.array_equal(f1[k], f2[k], equal_nan=True) for k in f1)
