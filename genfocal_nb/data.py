@@ -17,11 +17,11 @@ from .contract import LABELS, MEMBERS, ContractError, day_of_year
 from .infer import normalize_inputs, read_days, stack_channels, era5_channel_fields
 
 # %% auto #0
-__all__ = ['REAL_STORES', 'COUPLINGS', 'FIELD_KEYS', 'BLOCK_BYTES', 'READ_WORKERS', 'default_data_config', 'world_data_config',
-           'cached_world_config', 'tiny_world_config', 'day_numbers', 'shift_dates', 'day_index', 'valid_starts',
-           'era5_window_index', 'batch_records', 'era5_climatology_at', 'read_era5', 'normalized_era5', 'windows',
-           'PairSource', 'resident_bytes', 'time_blocks', 'load_resident', 'resident_window', 'ot_permutation',
-           'OTPairing', 'time_to_channel', 'TimeToChannel', 'StepSampler', 'make_train_loader']
+__all__ = ['REAL_STORES', 'COUPLINGS', 'FIELD_KEYS', 'RESIDENT_DTYPES', 'BLOCK_BYTES', 'READ_WORKERS', 'default_data_config',
+           'world_data_config', 'cached_world_config', 'tiny_world_config', 'day_numbers', 'shift_dates', 'day_index',
+           'valid_starts', 'era5_window_index', 'batch_records', 'era5_climatology_at', 'read_era5', 'normalized_era5',
+           'windows', 'PairSource', 'resident_bytes', 'time_blocks', 'load_resident', 'resident_window',
+           'ot_permutation', 'OTPairing', 'time_to_channel', 'TimeToChannel', 'StepSampler', 'make_train_loader']
 
 # %% ../nbs/03_data.ipynb #e1ce3730
 REAL_STORES = dict(  # the reference's stores (paths relative to the working directory, as its configs)
@@ -41,7 +41,7 @@ def default_data_config() -> ConfigDict:
         date_range_train=('1980', '1999'), date_range_eval=('2000', '2009'), climatology_years=(1961, 2000),
         era5_climatology_years=(1961, 2000), climatology_window=31, time_batch_size=8, chunk_size=8, batch_size=4,
         time_to_channel=False, coupling='date', offset_years=0, offset_days=0, worker_count=0, prefetch=4,
-        read_threads=2, load_climatology=True, in_memory=False, shuffle=True))
+        read_threads=2, load_climatology=True, in_memory=False, resident_dtype='float32', shuffle=True))
 
 # %% ../nbs/03_data.ipynb #97797997
 def world_data_config(world_dir, clim_dir, preset: str = 'tiny') -> ConfigDict:
@@ -200,6 +200,13 @@ def _resolved(path) -> str:
     return str(path) if '://' in str(path) else str(Path(path).expanduser().resolve())
 
 # %% ../nbs/03_data.ipynb #1c686026
+RESIDENT_DTYPES = ('float32', 'float16')
+
+def _resident_dtype(name) -> np.dtype:
+    "The numpy dtype of `data.resident_dtype` (a ValueError naming the choices otherwise)."
+    if str(name) not in RESIDENT_DTYPES: raise ValueError(f"data.resident_dtype={name!r} must be one of {RESIDENT_DTYPES}")
+    return np.dtype(str(name))
+
 class PairSource:
     "Random-access grain source: record `k` is the `k`-th process-local batch of normalized (LENS2, ERA5) windows."
     def __init__(self, data_cfg, seed: int, split: str = 'train', shard: gp.ShardOptions | None = None):
@@ -210,6 +217,7 @@ class PairSource:
         self.T, self.chunk, self.coupling = int(c.time_batch_size), int(c.chunk_size), c.coupling
         self._lock, self._stores, self._resident = threading.Lock(), None, None
         self.in_memory = bool(c.get('in_memory', False)) and split == 'train'  # eval serves a few batches: lazy
+        self.resident_dtype = _resident_dtype(c.get('resident_dtype', 'float32'))
         try: inp, era5 = _open(c, self.members, self.period, load=False)
         except ContractError as e:
             raise ContractError(f"data loader (split={split!r}): {e}\n  Fix the store, or data.members_{split} / "
@@ -292,10 +300,10 @@ PairSource.__getitem__ = _getitem
 # %% ../nbs/03_data.ipynb #5aa86b84
 BLOCK_BYTES = 64 * 2 ** 20  # largest stacked (days, lon, lat, 10) float32 array read at once by `load_resident`
 
-def resident_bytes(n_members: int, lens2_days: int, era5_days: int, grid, n_doy: int = 366) -> int:
-    "Bytes one process holds with `data.in_memory`: normalized LENS2 and ERA5 days plus conditioning per day of year."
+def resident_bytes(n_members: int, lens2_days: int, era5_days: int, grid, n_doy: int = 366, itemsize: int = 4) -> int:
+    "Bytes one process holds with `data.in_memory`: normalized LENS2 and ERA5 days (`itemsize` bytes each) plus float32 conditioning per day of year."
     X, Y = grid
-    return 4 * X * Y * (10 * (n_members * lens2_days + era5_days) + 20 * n_members * n_doy)
+    return X * Y * (10 * itemsize * (n_members * lens2_days + era5_days) + 4 * 20 * n_members * n_doy)
 
 def time_blocks(n: int, first: int, chunk: int, max_days: int) -> list[tuple[int, int]]:
     "Blocks `[d0, d1)` covering days `[0, n)` of an axis starting at store index `first`, aligned to `chunk`-day store chunks, ≤ `max(max_days, chunk)` days."
@@ -311,16 +319,16 @@ def _time_chunk(ds: xr.Dataset) -> int:
 READ_WORKERS = min(2, os.cpu_count() or 1)  # blocks read and normalized at once by `load_resident`
 
 def load_resident(inp: infer.Inputs, era5: xr.Dataset, members, progress: bool | None = None,
-                  workers: int = READ_WORKERS) -> dict:
-    "The split in memory: normalized LENS2 `x0` (member, day) and ERA5 `x1` (store day − `lo`), conditioning `cond` (member, `doy[day]`); `workers` blocks at a time."
+                  workers: int = READ_WORKERS, dtype=np.float32) -> dict:
+    "The split in memory: normalized LENS2 `x0` (member, day) and ERA5 `x1` (store day − `lo`) as `dtype`, conditioning `cond` (member, `doy[day]`); `workers` blocks at a time."
     from tqdm.auto import tqdm
     from concurrent.futures import ThreadPoolExecutor
     n, (X, Y) = len(inp.times), (inp.lens2.sizes['longitude'], inp.lens2.sizes['latitude'])
     u, inv = np.unique(day_of_year(inp.times), return_inverse=True)
     ed, t = era5.time.values.astype('datetime64[D]'), inp.times.astype('datetime64[D]')
     lo, hi = int(np.searchsorted(ed, t[0])), int(np.searchsorted(ed, t[-1], side='right'))
-    res = dict(x0=np.empty((len(members), n, X, Y, 10), np.float32), cond=np.empty((len(members), len(u), X, Y, 20), np.float32),
-               doy=inv, x1=np.empty((hi - lo, X, Y, 10), np.float32), lo=lo)
+    res = dict(x0=np.empty((len(members), n, X, Y, 10), dtype), cond=np.empty((len(members), len(u), X, Y, 20), np.float32),
+               doy=inv, x1=np.empty((hi - lo, X, Y, 10), dtype), lo=lo)
     max_days = max(1, BLOCK_BYTES // (X * Y * 40))
 
     def lens2_block(m: int, name: str, d0: int, d1: int) -> int:  # blocks write disjoint days (`cond`: equal values)
@@ -349,7 +357,8 @@ def resident_window(res: dict, m: int, d0: int, d1: int, era5_idx) -> tuple[np.n
     "x0, cond and x1 of member `m`'s LENS2 period days `[d0, d1)` and ERA5 store days `era5_idx`, from `load_resident`."
     i = np.asarray(era5_idx) - res['lo']
     if i.min() < 0 or i.max() >= len(res['x1']): raise IndexError(f"ERA5 days {era5_idx} are outside the loaded period")
-    return res['x0'][m, d0:d1], res['cond'][m, res['doy'][d0:d1]], res['x1'][i]
+    f32 = lambda a: a.astype(np.float32, copy=False)  # float16 storage (`data.resident_dtype`) serves float32
+    return f32(res['x0'][m, d0:d1]), res['cond'][m, res['doy'][d0:d1]], f32(res['x1'][i])
 
 # %% ../nbs/03_data.ipynb #07dde243
 _RESIDENT: dict = {}  # per process: (stores, members, period) -> load_resident arrays; at most 2 (train, eval)
@@ -359,10 +368,10 @@ def _resident(self: PairSource) -> dict:
     "The split's arrays in this process, read on first use (shared by this process's sources of the same split)."
     if self._resident is None:
         with _RESIDENT_LOCK:
-            key = (_stamp(self.cfg), self.members, self.period)
+            key = (_stamp(self.cfg), self.members, self.period, self.resident_dtype.name)
             if key not in _RESIDENT:
                 if len(_RESIDENT) >= 2: _RESIDENT.pop(next(iter(_RESIDENT)))
-                _RESIDENT[key] = load_resident(*self.stores(), self.members)
+                _RESIDENT[key] = load_resident(*self.stores(), self.members, dtype=self.resident_dtype)
             self._resident = _RESIDENT[key]
     return self._resident
 
@@ -371,7 +380,8 @@ def _check_memory(src: PairSource, workers: int, grid) -> int:
     import psutil
     t0, t1 = src.lens2_dates[0], src.lens2_dates[-1]
     n_e = int(((src.era5_dates >= t0) & (src.era5_dates <= t1)).sum())
-    per, copies = resident_bytes(len(src.members), len(src.lens2_dates), n_e, grid), max(1, workers)
+    per = resident_bytes(len(src.members), len(src.lens2_dates), n_e, grid, itemsize=src.resident_dtype.itemsize)
+    copies = max(1, workers)
     avail, gib = psutil.virtual_memory().available, 2 ** 30
     _check(per * copies < 0.8 * avail,
            f"data.in_memory=True (split {src.split!r}) needs ≈ {per * copies / gib:.1f} GiB: {copies} reading process(es) × "

@@ -20,8 +20,7 @@ from numcodecs import Blosc, BitRound, FixedScaleOffset
 from tqdm.auto import tqdm
 import genfocal_nb
 from .contract import (CHANNELS, ERA5_LEVELS, ERA5_VARS, LENS2_VARS, GRAVITY, MEMBERS, ZARR_FORMAT,
-                                  expected_dims, grid_coords, lat_weights, noleap_dates, replace_dir, validate_store,
-                                  python_child, child_result)
+                                  expected_dims, grid_coords, lat_weights, noleap_dates, replace_dir, validate_store)
 
 # %% auto #0
 __all__ = ['PRESETS', 'PERIOD_KEYS', 'CONTINENTS', 'NOISE', 'WEATHER', 'SOURCE', 'SPECTRA', 'ERA5_WORLD', 'LENS2_WORLD', 'RADIUS',
@@ -610,22 +609,8 @@ def _write_json(path: Path, obj: dict) -> Path:
     return path
 
 # %% ../nbs/01_synthetic.ipynb #da5ec840
-_ERA5_CHILD = ("import json, sys; from pathlib import Path; from genfocal_nb.synthetic import _write_era5; "
-               "a = json.loads(sys.argv[1]); p = {k: tuple(v) if isinstance(v, list) else v for k, v in a['p'].items()}; "
-               "print(_write_era5(Path(a['path']), p, a['seed']))")
-
-def _era5_in_child(path: Path, p: dict, seed: int, bar=None) -> Path:
-    "`_write_era5` in a second Python process (`contract.python_child`): no GIL shared with the LENS2 threads."
-    proc = python_child(_ERA5_CHILD, json.dumps(dict(path=str(path), p=p, seed=seed)))
-    try: child_result(proc, f"ERA5-like store {path}")
-    finally:
-        if proc.poll() is None: proc.kill(); proc.wait()
-    if bar is not None: bar.update(len(world_dates(p['era5_years'], 'standard')))
-    return path
-
-def write_world(out_dir, preset: str = 'demo', seed: int = 0, progress: bool = True, second_process: bool = False,
-                **overrides) -> dict[str, Path]:
-    "Write the synthetic world `preset` into `out_dir`: `lens2.zarr`, `era5.zarr` (streamed, atomic; ERA5's in a second process if `second_process`), `world.json`."
+def write_world(out_dir, preset: str = 'demo', seed: int = 0, progress: bool = True, **overrides) -> dict[str, Path]:
+    "Write the synthetic world `preset` into `out_dir`: `lens2.zarr`, `era5.zarr` (streamed, atomic), `world.json`."
     p = get_preset(preset)
     if bad := sorted(set(overrides) - set(p)): raise KeyError(f"unknown preset keys {bad}; known: {sorted(p)}")
     p.update(overrides); stream_key(seed, ERA5_WORLD, 'era5')  # checks the seed before any work
@@ -637,7 +622,7 @@ def write_world(out_dir, preset: str = 'demo', seed: int = 0, progress: bool = T
     with tqdm(total=ndays, unit='day', desc=f"synthetic world '{preset}'", disable=not progress) as bar, \
          ThreadPoolExecutor(2) as pool:
         futs = {'lens2': pool.submit(_write_lens2, paths['lens2'], p, seed, bar, workers),
-                'era5': pool.submit(_era5_in_child if second_process else _write_era5, paths['era5'], p, seed, bar)}
+                'era5': pool.submit(_write_era5, paths['era5'], p, seed, bar)}
         errors = {k: f.exception() for k, f in futs.items()}  # waits for both
     if any(errors.values()):  # one store failed: the other, just written, belongs to an incomplete world
         for k, e in errors.items():
@@ -670,7 +655,7 @@ def cached_world(preset: str = 'tiny', seed: int = 0, root=None, **overrides) ->
 def synth_main(out: str, preset: str = 'demo', seed: int = 0, **overrides) -> dict:
     "Write the synthetic world (CLI `genfocal-nb synth`); print where everything is, sizes on disk and time taken."
     t0 = time.time()
-    paths = write_world(out, preset, seed, progress=True, second_process=(os.cpu_count() or 1) > 1, **overrides)
+    paths = write_world(out, preset, seed, progress=True, **overrides)
     dt, sizes = time.time() - t0, {k: dir_size(v) for k, v in paths.items()}
     print(f"synthetic world '{preset}' (seed {seed}) written in {dt:.1f} s to {Path(out).resolve()}")
     for k, v in paths.items(): print(f"  {k:6s} {sizes[k] / 1e6:9.1f} MB  {v}")

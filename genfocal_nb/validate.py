@@ -22,8 +22,7 @@ from .baselines import open_era5_labelled, open_raw_labelled
 # %% auto #0
 __all__ = ['HEADLINE', 'STRUCTURAL', 'METRIC_THREADS', 'is_model_dir', 'find_model_dirs', 'model_candidate', 'map_fields',
            'series_of', 'write_scalars', 'read_scalars', 'add_skill', 'skill_table', 'figure_edges', 'figure_parts',
-           'figure_data', 'gather_candidates', 'precompute_baselines', 'candidate_metrics', 'write_validation',
-           'validate']
+           'figure_data', 'gather_candidates', 'candidate_metrics', 'write_validation', 'validate']
 
 # %% ../nbs/10_validate.ipynb #7837479a
 def is_model_dir(path) -> bool:
@@ -163,17 +162,6 @@ def gather_candidates(cfg, vdir: Path, raw: xr.Dataset, members, period, progres
         cands[name] = model_candidate(cfg, d, vdir / 'models', members, period, progress)
     for name, fn in (extra or {}).items(): cands[name] = fn(raw)
     return cands
-
-def precompute_baselines(cfg, progress: bool = False) -> str:
-    "Cache the configured baselines that need no climatology (EQM, QDM) where `validate` will look for them; returns what it did."
-    from genfocal_nb.baselines import run_baselines
-    v = cfg.validate
-    names = tuple(n for n in v.baselines if n != 'gaussian_qm')  # Gaussian QM reads the climatologies
-    if not (names and v.cache_dir): return 'no baselines to precompute (validate.baselines, validate.cache_dir)'
-    members, period = _members_and_period(cfg)
-    run_baselines(cfg.data, names, members, period, tuple(v.baseline_train_range), cache_dir=Path(v.cache_dir),
-                  progress=progress)
-    return f"cached {'+'.join(names)} in {v.cache_dir}"
 
 def _metric_kwargs(cfg, lat) -> dict:
     "Keyword arguments of `compute_metrics` from the validate section."

@@ -48,23 +48,6 @@ def test_report_renders_with_and_without_coastlines(vdir, tmp_path, monkeypatch,
     assert '**' not in text and '<figcaption>Skill relative to raw' in text and '<strong>' in text
 
 
-def test_precomputed_baselines_are_what_validate_reuses(tmp_path, tiny_data_config, monkeypatch):
-    import genfocal_nb.baselines as B
-    from genfocal_nb.config import world_config
-    from genfocal_nb.validate import precompute_baselines, validate
-    cfg = world_config(Path(tiny_data_config.lens2_path).parent, 'tiny')
-    cfg.data = tiny_data_config
-    cfg.validate.update(dict(date_range=('2000', '2000'), baselines=('gaussian_qm', 'eqm', 'qdm'), model_root='',
-                             per_member=False, members=('cmip6_1001_001',), cache_dir=str(tmp_path / 'cache')))
-    assert precompute_baselines(cfg) == f"cached eqm+qdm in {tmp_path / 'cache'}"
-    assert sorted(p.name.split('-')[0] for p in (tmp_path / 'cache').iterdir()) == ['eqm', 'qdm']
-
-    def recomputed(*a, **k): raise AssertionError('validate recomputed a precomputed baseline')
-    monkeypatch.setattr(B, 'quantile_mappings', recomputed)
-    df = pd.read_csv(validate(cfg, tmp_path / 'val', progress=False) / 'metrics.csv')
-    assert {'gaussian_qm', 'eqm', 'qdm'} <= set(df.candidate)
-
-
 def test_metrics_in_threads_equal_one_thread(tiny_data_config):
     from genfocal_nb.baselines import open_era5_labelled, open_raw_labelled
     from genfocal_nb.validate import candidate_metrics
