@@ -8,6 +8,8 @@ Per model config the jitted, sharded train step (`make_train_step`: forward + ba
   - reference model config (240x121, 1 window per step; the reference uses 4 per host): in full mode (`make bench`)
     compile time, cost analysis and one timed step (compiling took 7-11 minutes on the 2-core CPU, a step over
     2 minutes); skipped in quick mode unless GENFOCAL_BENCH_REFERENCE=1 (GENFOCAL_BENCH_REFERENCE=0 skips it in full);
+  - the same, with and without `demo.MALLOC_ENV` (glibc keeps XLA's per-step scratch buffer), side by side:
+    s/step, minor page faults, peak RSS;
   - data wait: `train()` for a few steps on an embedded world with the real loader (tiny 16x9 world in quick mode,
     demo 48x25 in full mode); `data_wait_share` = time in `next(loader)` + host-to-device transfer / wall time.
 Falls back to the notebook's stand-ins (and says so in the results) if genfocal_nb.model/data do not import.
@@ -71,20 +73,23 @@ def step_cost(comps, model_cfg, flow_cfg, grid, window: int, batch: int, steps: 
 
 
 CHILD = """
-import json, sys
+import json, resource, sys
 sys.path.insert(0, sys.argv[1])
 import jax, bench_train as B
 comps, cfgs, flow, _ = B._components()
-print(json.dumps(dict(B.step_cost(comps, cfgs['demo'], flow, (48, 25), 8, 8, int(sys.argv[2])), devices=jax.device_count())))
+out = B.step_cost(comps, cfgs['demo'], flow, (48, 25), 8, 8, int(sys.argv[2]))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps(dict(out, devices=jax.device_count(), minor_page_faults=ru.ru_minflt, peak_rss_mb=ru.ru_maxrss // 1024)))
 """
 
-def cores_as_devices(steps: int) -> dict:
-    "The demo train step in a subprocess with the XLA flags `make demo` gives its kernels (cores as devices)."
+def cores_as_devices(steps: int, malloc: bool = False) -> dict:
+    "The demo train step in a subprocess with the XLA flags `make demo` gives its kernels (cores as devices), and its `MALLOC_ENV` if `malloc`."
     import subprocess
-    from genfocal_nb.demo import cpu_device_flags
+    from genfocal_nb.demo import cpu_device_flags, MALLOC_ENV
     flags = cpu_device_flags(8)
     if not flags: return dict(skipped='one CPU core: nothing to split')
-    env = dict(os.environ, XLA_FLAGS=flags, JAX_PLATFORMS='cpu')
+    env = {k: v for k, v in os.environ.items() if k not in MALLOC_ENV}
+    env.update(XLA_FLAGS=flags, JAX_PLATFORMS='cpu', **(MALLOC_ENV if malloc else {}))
     p = subprocess.run([sys.executable, '-c', CHILD, str(Path(__file__).parent), str(steps)], capture_output=True,
                        text=True, env=env)
     if p.returncode: return dict(error=p.stderr[-1500:])
@@ -124,6 +129,10 @@ def run(quick: bool) -> dict:
     res['demo_cores_as_devices'] = cores_as_devices(2 if quick else 5)
     if 's_per_step' in res['demo'] and 's_per_step' in res['demo_cores_as_devices']:
         res['cores_as_devices_speedup'] = round(res['demo']['s_per_step'] / res['demo_cores_as_devices']['s_per_step'], 2)
+    res['demo_cores_as_devices_malloc_env'] = cores_as_devices(10 if quick else 20, malloc=True)  # side by side:
+    res['demo_cores_as_devices_default_malloc'] = cores_as_devices(10 if quick else 20)           # what make demo sets
+    a, b = res['demo_cores_as_devices_default_malloc'], res['demo_cores_as_devices_malloc_env']
+    if 's_per_step' in a and 's_per_step' in b: res['malloc_env_speedup'] = round(a['s_per_step'] / b['s_per_step'], 2)
     if os.environ.get('GENFOCAL_BENCH_REFERENCE', '0' if quick else '1') == '1':
         res['reference'] = step_cost(comps, cfgs['reference'], flow_cfg, (240, 121), 8, 1, 0 if quick else 1)
     else:

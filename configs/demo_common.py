@@ -1,6 +1,6 @@
 """Shared settings of the demo configs (train / validation / inference on the embedded world).
 
-Sized for a 2-core CPU, where the 0.25 M-parameter demo U-Net trains at roughly 7-8 windows/s (48x25 grid, 8 days; the two cores as two JAX devices):
+Sized for a 2-core CPU, where the 0.25 M-parameter demo U-Net trains at roughly 10 windows/s (48x25 grid, 8 days; the two cores as two JAX devices, `demo.MALLOC_ENV`):
 300 steps of training, a cheap ODE solve (Euler, 2 steps = 2 network evaluations per window, in the Gaussian frame
 that integrates the model's Gaussian skip exactly; see nbs/06_sample.ipynb and `make bench`), validation of one member
 over the validation decade (all three: `validate.members=...`, about 5 minutes more), and inference of one member over
