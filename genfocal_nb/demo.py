@@ -129,7 +129,7 @@ def run_demo(workdir='demo_run', preset: str = 'demo', seed: int = 0, progress: 
     dirs = {'train': run / 'train', 'validate': run, 'infer': run / 'infer'}
     env = kernel_env(load_config(specs['train']).data.batch_size)
     saved, flags = {k: os.environ.get(k) for k in env}, env['XLA_FLAGS']
-    print(f"[demo] entry-notebook kernels run with", ' '.join(f"{k}={v}" for k, v in env.items() if v))
+    print("[demo] entry-notebook kernels run with", ' '.join(f"{k}={v}" for k, v in env.items() if v))
     os.environ.update(env)  # inherited by the papermill kernels
     try:
         for k in ENTRY_KINDS:
