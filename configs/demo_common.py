@@ -22,8 +22,8 @@ def demo_config(arg: str, kind: str):
     run_dir = Path(world_dir).parent
     config.data.batch_size = 8
     config.data.worker_count = 0
-    config.data.in_memory = True  # the demo world's training period fits in memory (~1.3 GB); reads are then free
-    config.data.resident_dtype = 'float16'  # ~0.75 GB instead of ~1.5 GB; rounding below the stores' quantization
+    config.data.in_memory = True  # the demo world's training period fits in memory; reads are then free
+    config.data.resident_dtype = 'float16'  # held in ~0.75 GB instead of ~1.5 GB; rounding below the stores' quantization
     config.optim.warmup_steps = 50 if demo else 5
     config.optim.num_train_steps = 300 if demo else 30
     config.optim.peak_lr = 2e-3
