@@ -77,23 +77,31 @@ import json, resource, sys
 sys.path.insert(0, sys.argv[1])
 import jax, bench_train as B
 comps, cfgs, flow, _ = B._components()
-out = B.step_cost(comps, cfgs['demo'], flow, (48, 25), 8, 8, int(sys.argv[2]))
+out = B.step_cost(comps, cfgs['demo'], flow, (48, 25), 8, int(sys.argv[3]), int(sys.argv[2]))
 ru = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps(dict(out, devices=jax.device_count(), minor_page_faults=ru.ru_minflt, peak_rss_mb=ru.ru_maxrss // 1024)))
 """
 
-def cores_as_devices(steps: int, malloc: bool = False) -> dict:
-    "The demo train step in a subprocess with the XLA flags `make demo` gives its kernels (cores as devices), and its `MALLOC_ENV` if `malloc`."
+def cores_as_devices(steps: int, malloc: bool = False, batch: int = 8) -> dict:
+    "The demo train step (`batch` windows) in a subprocess with the XLA flags `make demo` gives its kernels (cores as devices), and its `MALLOC_ENV` if `malloc`."
     import subprocess
     from genfocal_nb.demo import cpu_device_flags, MALLOC_ENV
     flags = cpu_device_flags(8)
     if not flags: return dict(skipped='one CPU core: nothing to split')
     env = {k: v for k, v in os.environ.items() if k not in MALLOC_ENV}
     env.update(XLA_FLAGS=flags, JAX_PLATFORMS='cpu', **(MALLOC_ENV if malloc else {}))
-    p = subprocess.run([sys.executable, '-c', CHILD, str(Path(__file__).parent), str(steps)], capture_output=True,
+    p = subprocess.run([sys.executable, '-c', CHILD, str(Path(__file__).parent), str(steps), str(batch)], capture_output=True,
                        text=True, env=env)
     if p.returncode: return dict(error=p.stderr[-1500:])
     return dict(json.loads(p.stdout.strip().splitlines()[-1]), xla_flags=flags)
+
+
+def steps_of_4_vs_8(steps: int) -> dict:
+    "The demo's training budget two ways, side by side as `make demo` runs it: 300 steps of 8 windows vs 600 of 4."
+    b8, b4 = (cores_as_devices(steps, malloc=True, batch=b) for b in (8, 4))
+    if 's_per_step' not in b8 or 's_per_step' not in b4: return dict(batch_8=b8, batch_4=b4)
+    return dict(batch_8=b8, batch_4=b4, run_300x8_s=round(300 * b8['s_per_step'], 1),
+                run_600x4_s=round(600 * b4['s_per_step'], 1), ratio=round(600 * b4['s_per_step'] / (300 * b8['s_per_step']), 2))
 
 
 def data_wait(quick: bool, steps: int) -> dict:
@@ -133,6 +141,7 @@ def run(quick: bool) -> dict:
     res['demo_cores_as_devices_default_malloc'] = cores_as_devices(10 if quick else 20)           # what make demo sets
     a, b = res['demo_cores_as_devices_default_malloc'], res['demo_cores_as_devices_malloc_env']
     if 's_per_step' in a and 's_per_step' in b: res['malloc_env_speedup'] = round(a['s_per_step'] / b['s_per_step'], 2)
+    res['demo_steps_of_4_vs_8'] = steps_of_4_vs_8(10 if quick else 40)
     if os.environ.get('GENFOCAL_BENCH_REFERENCE', '0' if quick else '1') == '1':
         res['reference'] = step_cost(comps, cfgs['reference'], flow_cfg, (240, 121), 8, 1, 0 if quick else 1)
     else:
