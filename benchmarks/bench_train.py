@@ -86,7 +86,7 @@ def cores_as_devices(steps: int, malloc: bool = False, batch: int = 8) -> dict:
     "The demo train step (`batch` windows) in a subprocess with the XLA flags `make demo` gives its kernels (cores as devices), and its `MALLOC_ENV` if `malloc`."
     import subprocess
     from genfocal_nb.demo import cpu_device_flags, MALLOC_ENV
-    flags = cpu_device_flags(8)
+    flags = cpu_device_flags(batch)  # as make demo derives them from the train batch size
     if not flags: return dict(skipped='one CPU core: nothing to split')
     env = {k: v for k, v in os.environ.items() if k not in MALLOC_ENV}
     env.update(XLA_FLAGS=flags, JAX_PLATFORMS='cpu', **(MALLOC_ENV if malloc else {}))
