@@ -19,10 +19,11 @@ from .contract import (CHANNELS, LENS2_VARS, ERA5_VARS, ERA5_LEVELS, EXPECTED_UN
                                   python_child, child_result)
 
 # %% auto #0
-__all__ = ['NDOY', 'BLOCK_BYTES', 'METHOD', 'DOY_RULE', 'STORE_KEYS', 'window_weights', 'doy_sums', 'circular_window',
-           'clim_from_sums', 'year_blocks', 'daily_climatology', 'lens2_pieces', 'era5_pieces', 'lens2_climatology',
-           'era5_climatology', 'ensemble_stats', 'stream_to_zarr', 'write_lens2_climatology', 'write_era5_climatology',
-           'write_climatologies', 'climatology_main']
+__all__ = ['NDOY', 'BLOCK_BYTES', 'METHOD', 'DOY_RULE', 'ANNUAL_KEYS', 'STORE_KEYS', 'window_weights', 'doy_sums',
+           'circular_window', 'clim_from_sums', 'year_blocks', 'daily_climatology', 'lens2_pieces', 'era5_pieces',
+           'lens2_climatology', 'era5_climatology', 'ensemble_stats', 'stream_to_zarr', 'write_lens2_climatology',
+           'write_era5_climatology', 'annual_sums', 'local_linear_smoother', 'year_weights', 'SlowSignal',
+           'open_annual', 'slow_signal_of', 'write_climatologies', 'climatology_main']
 
 # %% ../nbs/02_climatology.ipynb #4ac6cc1a
 NDOY = 366  # days of year in a climatology store: 1…366
@@ -282,6 +283,73 @@ def write_era5_climatology(ds: xr.Dataset, path, years=(1961, 2000), window: int
         pieces = era5_pieces(ds, years, window, levels, variables, pbar, zero_ends=zero_ends)
         return stream_to_zarr(tmpl, pieces, path)
 
+# %% ../nbs/02_climatology.ipynb #b40c985e
+def annual_sums(x: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "The distinct `years` (sorted input), the days in each and the float64 sums over the leading axis of `x (n, …)`."
+    y = np.asarray(years)
+    if (np.diff(y) < 0).any(): raise ValueError("annual_sums needs days in time order")
+    u, start, n = np.unique(y, return_index=True, return_counts=True)
+    return u, n, np.add.reduceat(np.asarray(x), start, axis=0, dtype=np.float64)
+
+def local_linear_smoother(years, halfwidth: float) -> np.ndarray:
+    "Matrix `S (n, n)`: `S @ a` fits, around each of `years`, a line to `a` with tricube weights within `halfwidth` years."
+    y = np.asarray(years, np.float64)
+    if halfwidth <= 1 or len(y) < 2: raise ValueError(f"trend_halfwidth={halfwidth} must be > 1 year, with >= 2 years of data")
+    d = y[None, :] - y[:, None]
+    w = np.clip(1 - np.abs(d / halfwidth) ** 3, 0, None) ** 3
+    s0, s1, s2 = ((w * d ** k).sum(1, keepdims=True) for k in (0, 1, 2))
+    return w * (s2 - s1 * d) / (s0 * s2 - s1 ** 2)
+
+def year_weights(dates, years) -> np.ndarray:
+    "Matrix `(n_days, n_years)` interpolating linearly between mid-year points of consecutive `years` (constant beyond)."
+    t = pd.DatetimeIndex(np.asarray(dates, 'datetime64[ns]'))
+    frac = t.year + (t.day_of_year - 0.5) / np.where(t.is_leap_year, 366, 365)
+    c = np.asarray(years, np.float64) + 0.5
+    return np.stack([np.interp(frac, c, e) for e in np.eye(len(c))], axis=1)
+
+# %% ../nbs/02_climatology.ipynb #77ff8da9
+class SlowSignal:
+    "A source's slow standardized anomaly at any days, relative to its mean over a reference period (`(n_days, …)` arrays)."
+    def __init__(self, annual: np.ndarray, years, halfwidth: float, reference, what: str = 'annual anomalies'):
+        self.years, self.what = np.asarray(years, int), what
+        self.smooth = np.tensordot(local_linear_smoother(self.years, halfwidth), np.asarray(annual, np.float64), 1)
+        t0, t1 = (np.datetime64(str(d), 'D') for d in _year_period((str(reference[0])[:4], str(reference[1])[:4])))
+        self.reference = (t0, t1)
+        self.ref_mean = np.tensordot(year_weights(self._covered(np.arange(t0, t1 + 1)), self.years).mean(0), self.smooth, 1)
+
+    def _covered(self, dates) -> np.ndarray:
+        "`dates` (datetime64[D]), or a ContractError if a year of them has no annual mean."
+        d = np.asarray(dates, 'datetime64[D]')
+        y = d.astype('datetime64[Y]').astype(int) + 1970
+        if y.min() < self.years.min() or y.max() > self.years.max():
+            raise ContractError(f"{self.what} cover {self.years.min()}–{self.years.max()}, but days of {y.min()}–{y.max()} "
+                                "were asked for: recompute them over a store that covers those years (genfocal-nb climatology)")
+        return d
+
+    def __call__(self, dates) -> np.ndarray:
+        "The slow anomaly at `dates` minus its reference-period mean, float32 `(n_days, …)`."
+        w = year_weights(self._covered(dates), self.years)
+        return (np.tensordot(w, self.smooth, 1) - self.ref_mean).astype(np.float32)
+
+# %% ../nbs/02_climatology.ipynb #5798ac8e
+ANNUAL_KEYS = ('lens2_annual', 'era5_annual')
+
+def open_annual(path, members=None) -> xr.Dataset:
+    "An annual-anomaly store (lazy, checked for every channel and `members`), or one ContractError saying how to write it."
+    how = "write it with `genfocal-nb climatology --config CONFIG` (a config with data.detrend=True)"
+    if not Path(path).exists(): raise ContractError(f"annual-anomaly store {path} does not exist (data.detrend=True needs it): {how}")
+    ds = xr.open_zarr(os.fspath(path), chunks=None)
+    miss = [l for l in contract.LABELS if l not in ds] + [f"member {m}" for m in (members or ()) if m not in ds.get('member', [])]
+    if miss: raise ContractError(f"annual-anomaly store {path} lacks {', '.join(map(str, miss))}: delete it, then {how}")
+    return ds.assign_attrs(opened_from=str(path))
+
+def slow_signal_of(ds: xr.Dataset, halfwidth: float, reference, member: str | None = None) -> SlowSignal:
+    "The `SlowSignal` `(n_days, lon, lat, 10)` of ERA5 (`member=None`) or of one LENS2 member in an opened annual-anomaly store."
+    d = ds if member is None else ds.sel(member=member)
+    a = np.stack([np.asarray(d[l].values, np.float32) for l in contract.LABELS], axis=-1)
+    what = f"the annual anomalies in {ds.attrs.get('opened_from', 'the store')}" + (f" (member {member})" if member else '')
+    return SlowSignal(a, ds.year.values, halfwidth, reference, what=what)
+
 # %% ../nbs/02_climatology.ipynb #df2c8af4
 STORE_KEYS = ('lens2_clim', 'lens2_clim_mean', 'lens2_clim_std', 'era5_clim')
 
@@ -367,7 +435,7 @@ def _era5_elsewhere(c, paths, years, window, overwrite, grid, zero_ends) -> subp
 
 def write_climatologies(data_cfg, progress: bool = True, *, members=None, overwrite: bool = False,
                         zero_ends: bool = False, workers: int = 1) -> dict[str, Path]:
-    "Compute and write the four climatology stores of a `data` config section; keep valid existing ones (`workers=2`: ERA5 in a second process)."
+    "Compute and write the four climatology stores of a `data` config section (and, with `data.detrend`, the two annual-anomaly stores); keep valid existing ones (`workers=2`: ERA5 in a second process)."
     c, window = data_cfg, int(data_cfg.climatology_window)
     paths = {k: Path(getattr(c, f"{k}_path")) for k in STORE_KEYS}
     grid = tuple(c.grid) if getattr(c, 'grid', None) else None
@@ -381,6 +449,9 @@ def write_climatologies(data_cfg, progress: bool = True, *, members=None, overwr
         else: _say(child_result(proc, 'ERA5 climatology'), progress)
     finally:
         if proc is not None and proc.poll() is None: proc.kill(); proc.wait()
+    if getattr(c, 'detrend', False):  # the slow-signal stores need the climatologies just written
+        from genfocal_nb.data import write_annual_anomalies
+        paths.update(write_annual_anomalies(c, members, progress=progress, overwrite=overwrite))
     return paths
 
 # %% ../nbs/02_climatology.ipynb #512a6684

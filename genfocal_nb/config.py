@@ -114,7 +114,7 @@ def load_config(spec: str, overrides=()) -> ConfigDict:
 # %% ../nbs/12_config.ipynb #3ec4652c
 WORLD_STORES = dict(lens2_path='lens2.zarr', era5_path='era5.zarr', lens2_clim_path='lens2_clim.zarr',
                     lens2_clim_mean_path='lens2_clim_mean.zarr', lens2_clim_std_path='lens2_clim_std.zarr',
-                    era5_clim_path='era5_clim.zarr')
+                    era5_clim_path='era5_clim.zarr', lens2_annual_path='lens2_annual.zarr', era5_annual_path='era5_annual.zarr')
 
 def world_config(world_dir, preset: str = 'demo') -> ConfigDict:
     "`base_config()` pointed at an embedded world (store paths, grid, members, periods) with the demo model."
@@ -125,6 +125,7 @@ def world_config(world_dir, preset: str = 'demo') -> ConfigDict:
     cfg.data.members_train = cfg.data.members_eval = members
     cfg.data.date_range_train, cfg.data.date_range_eval = tuple(p['train']), tuple(p['val'])
     cfg.data.climatology_years = cfg.data.era5_climatology_years = tuple(int(y) for y in p['clim_years'])
+    cfg.data.detrend = True  # the slow climate signal carried outside the flow (README, What mattered; nbs/03_data)
     cfg.model = model.demo_model_config()
     cfg.validate.members = cfg.infer.members = members
     cfg.validate.date_range, cfg.validate.baseline_train_range = tuple(p['val']), tuple(p['train'])

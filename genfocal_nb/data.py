@@ -12,16 +12,18 @@ import xarray as xr
 import grain.python as gp
 from ml_collections import ConfigDict
 from scipy.optimize import linear_sum_assignment
-from . import contract, infer
+from tqdm.auto import tqdm
+from . import climatology, contract, infer
 from .contract import LABELS, MEMBERS, ContractError, day_of_year
 from .infer import normalize_inputs, read_days, stack_channels, era5_channel_fields
 
 # %% auto #0
-__all__ = ['REAL_STORES', 'COUPLINGS', 'FIELD_KEYS', 'RESIDENT_DTYPES', 'BLOCK_BYTES', 'READ_WORKERS', 'default_data_config',
-           'world_data_config', 'cached_world_config', 'tiny_world_config', 'day_numbers', 'shift_dates', 'day_index',
-           'valid_starts', 'era5_window_index', 'batch_records', 'era5_climatology_at', 'read_era5', 'normalized_era5',
-           'windows', 'PairSource', 'resident_bytes', 'time_blocks', 'load_resident', 'resident_window',
-           'ot_permutation', 'OTPairing', 'time_to_channel', 'TimeToChannel', 'StepSampler', 'make_train_loader']
+__all__ = ['REAL_STORES', 'ANNUAL_STORES', 'COUPLINGS', 'FIELD_KEYS', 'RESIDENT_DTYPES', 'BLOCK_BYTES', 'READ_WORKERS',
+           'default_data_config', 'world_data_config', 'cached_world_config', 'tiny_world_config', 'day_numbers',
+           'shift_dates', 'day_index', 'valid_starts', 'era5_window_index', 'batch_records', 'era5_climatology_at',
+           'read_era5', 'normalized_era5', 'windows', 'write_annual_anomalies', 'PairSource', 'resident_bytes',
+           'time_blocks', 'load_resident', 'resident_window', 'ot_permutation', 'OTPairing', 'time_to_channel',
+           'TimeToChannel', 'StepSampler', 'make_train_loader']
 
 # %% ../nbs/03_data.ipynb #e1ce3730
 REAL_STORES = dict(  # the reference's stores (paths relative to the working directory, as its configs)
@@ -31,6 +33,8 @@ REAL_STORES = dict(  # the reference's stores (paths relative to the working dir
     lens2_clim_mean_path='data/lens2/mean_lens2_240x121_10_vars_lonlat_clim_daily_1961_to_2000.zarr',
     lens2_clim_std_path='data/lens2/std_lens2_240x121_10_vars_lonlat_clim_daily_1961_to_2000.zarr',
     era5_clim_path='data/era5/1p5deg_11vars_windspeed_1961-2000_daily_v2.zarr')
+ANNUAL_STORES = dict(  # ours (`data.detrend`): written by `genfocal-nb climatology`, next to the climatologies
+    lens2_annual_path='data/lens2/lens2_annual_anomalies.zarr', era5_annual_path='data/era5/era5_annual_anomalies.zarr')
 COUPLINGS = ('date', 'offset', 'independent', 'ot')
 FIELD_KEYS = ('x_0', 'x_1', 'channel:mean', 'channel:std')  # the model's arrays (B, T, lon, lat, 10)
 
@@ -41,7 +45,8 @@ def default_data_config() -> ConfigDict:
         date_range_train=('1980', '1999'), date_range_eval=('2000', '2009'), climatology_years=(1961, 2000),
         era5_climatology_years=(1961, 2000), climatology_window=31, time_batch_size=8, chunk_size=8, batch_size=4,
         time_to_channel=False, coupling='date', offset_years=0, offset_days=0, worker_count=0, prefetch=4,
-        read_threads=2, load_climatology=True, in_memory=False, resident_dtype='float32', shuffle=True))
+        read_threads=2, load_climatology=True, in_memory=False, resident_dtype='float32', shuffle=True,
+        detrend=False, trend_halfwidth=15.0, **ANNUAL_STORES))
 
 # %% ../nbs/03_data.ipynb #97797997
 def world_data_config(world_dir, clim_dir, preset: str = 'tiny') -> ConfigDict:
@@ -138,6 +143,15 @@ def _check_sizes(c, shard: gp.ShardOptions) -> int:
     return B // k
 
 # %% ../nbs/03_data.ipynb #3a695b90
+def _slow_signals(c, members, split: str) -> tuple[list, climatology.SlowSignal]:
+    "The `SlowSignal`s of the split's LENS2 members and of ERA5, relative to `data.date_range_train` (`data.detrend`)."
+    ref, h = tuple(c.date_range_train), float(c.trend_halfwidth)
+    try:
+        lens2, era5 = climatology.open_annual(c.lens2_annual_path, members), climatology.open_annual(c.era5_annual_path)
+        return [climatology.slow_signal_of(lens2, h, ref, m) for m in members], climatology.slow_signal_of(era5, h, ref)
+    except (ContractError, ValueError) as e:
+        raise ContractError(f"data loader (split={split!r}, data.detrend=True): {e}") from None
+
 def _open_era5(path, period, grid) -> xr.Dataset:
     "The ERA5 data store (validated for `period`), lazy, as one variable per channel label."
     ds = infer._reader(path, 'era5', period=period, grid=grid)
@@ -194,6 +208,107 @@ def windows(a: np.ndarray, T: int) -> np.ndarray:
     "Split the leading (day) axis of `a` into consecutive windows: `(n, …)` → `(n // T, T, …)`."
     return a.reshape(a.shape[0] // T, T, *a.shape[1:])
 
+# %% ../nbs/03_data.ipynb #07f7e472
+def _year_spans(dates, max_days: int) -> list[tuple[int, int]]:
+    "Index spans `[d0, d1)` of whole calendar years of sorted `dates`, ≤ `max_days` days each (≥ one year)."
+    y = np.asarray(dates, 'datetime64[Y]')
+    starts = np.r_[np.flatnonzero(np.r_[True, y[1:] != y[:-1]]), len(y)]
+    out, a = [], 0
+    for i in range(1, len(starts)):
+        if starts[i] - starts[a] > max_days and i - 1 > a: out.append((int(starts[a]), int(starts[i - 1]))); a = i - 1
+    return out + [(int(starts[a]), int(starts[-1]))]
+
+def _annual_means(read, dates, max_days: int, bar=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Years, days per year and annual means of the arrays `read(d0, d1)` over the days `dates`, whole years at a time."
+    parts = []
+    for d0, d1 in _year_spans(dates, max_days):
+        parts.append(climatology.annual_sums(read(d0, d1), np.asarray(dates[d0:d1], 'datetime64[Y]')))
+        if bar is not None: bar.update(len(parts[-1][0]))
+    years, n, sums = (np.concatenate(p) for p in zip(*parts))
+    return years.astype('datetime64[Y]').astype(int) + 1970, n, (sums / n.reshape(-1, *[1] * (sums.ndim - 1))).astype(np.float32)
+
+# %% ../nbs/03_data.ipynb #4291f91d
+def _annual_dataset(years, days, means: np.ndarray, lon, lat, attrs: dict, member: str | None = None) -> xr.Dataset:
+    "One annual-anomaly dataset: a variable per channel label, `([member,] year, longitude, latitude)`."
+    dims = ('year', 'longitude', 'latitude')
+    ds = xr.Dataset({c.label: (dims, means[..., i], dict(units='1', long_name=f"annual mean of the standardized anomaly of "
+                                                       f"{c.long_name} (value − day-of-year mean) / day-of-year std"))
+                     for i, c in enumerate(contract.CHANNELS)},
+                    coords=dict(year=('year', np.asarray(years), dict(long_name='calendar year')), longitude=lon, latitude=lat,
+                                days=('year', np.asarray(days), dict(long_name='days averaged'))), attrs=attrs)
+    return ds if member is None else ds.expand_dims(member=[member])
+
+def _annual_attrs(c, source: str, clim: str) -> dict:
+    "Provenance attributes of an annual-anomaly store."
+    import genfocal_nb, datetime
+    return dict(title='annual means of standardized anomalies (genfocal_nb slow climate signal)', source=source,
+                climatology=clim, climatology_years=str(tuple(c.climatology_years)), genfocal_nb_version=genfocal_nb.__version__,
+                history=f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ} genfocal_nb.data.write_annual_anomalies")
+
+# %% ../nbs/03_data.ipynb #f3ad38e0
+def _full_inputs(c, members) -> infer.Inputs:
+    "The LENS2 inputs of `members` over the whole LENS2 store, climatologies held in memory."
+    t = infer._reader(c.lens2_path, 'lens2', members=members).time.values
+    inp = infer.open_inputs(lens2_path=c.lens2_path, lens2_clim_path=c.lens2_clim_path, members=members,
+                            lens2_clim_mean_path=c.lens2_clim_mean_path, lens2_clim_std_path=c.lens2_clim_std_path,
+                            era5_clim_path=c.era5_clim_path, date_range=(str(t[0])[:10], str(t[-1])[:10]))
+    inp.cache, inp.era5_mean, inp.era5_std = {}, inp.era5_mean.load(), inp.era5_std.load()
+    return inp
+
+def _x0_reader(inp: infer.Inputs, member: str):
+    "`read(d0, d1)`: `member`'s normalized LENS2 days `[d0, d1)` of `inp`'s period (x0 only, computed in place)."
+    def read(d0: int, d1: int) -> np.ndarray:
+        if (c := infer.clim_arrays(inp, member)) is None:  # climatologies too large to hold: the general path
+            r = read_days(inp, member, d0, d1)
+            return normalize_inputs(r['L'], r['mu'], r['sd'], inp.stats)[0]
+        doy = day_of_year(inp.times[d0:d1]) - 1
+        L = stack_channels(inp.lens2.sel(member=member).isel(time=slice(inp.first + d0, inp.first + d1)), contract.LENS2_VARS)
+        L -= c['mu'][doy]; L /= c['sd'][doy]
+        return L
+    return read
+
+def _lens2_annual(c, members, max_days: int, progress: bool) -> xr.Dataset:
+    "The LENS2 annual-anomaly dataset of `members` (x0 normalized as for the flow)."
+    inp = _full_inputs(c, members)
+    lon, lat, ny = inp.lens2.longitude.values, inp.lens2.latitude.values, len(np.unique(inp.times.astype('datetime64[Y]')))
+    parts = []
+    with tqdm(total=ny * len(members), desc='LENS2 annual anomalies', unit='year', disable=not progress, leave=False) as bar:
+        for m in members:
+            parts.append(_annual_dataset(*_annual_means(_x0_reader(inp, m), inp.times, max_days, bar), lon, lat, {}, member=m))
+    return xr.concat(parts, 'member').assign_attrs(_annual_attrs(c, str(c.lens2_path), str(c.lens2_clim_path)))
+
+def _era5_annual(c, member: str, max_days: int, progress: bool) -> xr.Dataset:
+    "The ERA5 annual-anomaly dataset (x1 normalized as for the flow) over the whole ERA5 store (`member`: any LENS2 one)."
+    inp = _full_inputs(c, [member])
+    t = infer._reader(c.era5_path, 'era5').time.values
+    era5 = _open_era5(c.era5_path, (t[0], t[-1]), (inp.lens2.sizes['longitude'], inp.lens2.sizes['latitude']))
+    dates = era5.time.values.astype('datetime64[D]')
+    def read(d0: int, d1: int) -> np.ndarray:  # x1 of ERA5 days [d0, d1), in place when the climatology is held
+        if (cl := infer.clim_arrays(inp, member)) is None: return normalized_era5(inp, era5, np.arange(d0, d1), dates[d0:d1])
+        doy = day_of_year(dates[d0:d1]) - 1
+        E = read_era5(era5, np.arange(d0, d1)); E -= cl['mu_e'][doy]; E /= cl['sd_e'][doy]
+        return E
+    with tqdm(total=len(np.unique(dates.astype('datetime64[Y]'))), desc='ERA5 annual anomalies', unit='year',
+              disable=not progress, leave=False) as bar:
+        out = _annual_means(read, dates, max_days, bar)
+    return _annual_dataset(*out, era5.longitude.values, era5.latitude.values, _annual_attrs(c, str(c.era5_path), str(c.era5_clim_path)))
+
+def write_annual_anomalies(data_cfg, members=None, progress: bool = True, overwrite: bool = False) -> dict[str, Path]:
+    "Write (or keep) the LENS2 (`members`, default the config's) and ERA5 annual-anomaly stores of a `data` config section."
+    from genfocal_nb.climatology import _config_members, _say, open_annual
+    c = data_cfg
+    members = [str(m) for m in (members or _config_members(c))]
+    paths = dict(lens2_annual=Path(c.lens2_annual_path), era5_annual=Path(c.era5_annual_path))
+    max_days = max(366, BLOCK_BYTES // (int(np.prod(c.grid)) * 40)) if c.grid else 366
+    for key, make in (('lens2_annual', lambda: _lens2_annual(c, members, max_days, progress)),
+                      ('era5_annual', lambda: _era5_annual(c, members[0], max_days, progress))):
+        p = paths[key]
+        if p.exists() and not overwrite:
+            open_annual(p, members if key == 'lens2_annual' else None)  # raises (with the fix) if it cannot be kept
+            _say(f"keeping {key} store {p}", progress); continue
+        contract.atomic_to_zarr(make(), p); _say(f"wrote {key} store {p}", progress)
+    return paths
+
 # %% ../nbs/03_data.ipynb #e84fc0e6
 def _resolved(path) -> str:
     "An absolute local path (URLs such as gs://… unchanged), so a run resumed from another directory matches."
@@ -223,6 +338,7 @@ class PairSource:
             raise ContractError(f"data loader (split={split!r}): {e}\n  Fix the store, or data.members_{split} / "
                                 f"data.date_range_{split} / data.grid to match it.") from None
         self._index(inp, era5)
+        self.slow = _slow_signals(c, self.members, split) if c.get('detrend', False) else None
         grid = (inp.lens2.sizes['longitude'], inp.lens2.sizes['latitude'])
         self.resident_nbytes = _check_memory(self, int(c.worker_count), grid) if self.in_memory else 0
 
@@ -255,7 +371,8 @@ class PairSource:
         return (f"PairSource(split={self.split!r}, seed={self.seed}, shard={self.shard.shard_index}/{self.shard.shard_count}, "
                 f"members={self.members}, period={self.period}, lens2={_resolved(c.lens2_path)}, era5={_resolved(c.era5_path)}, "
                 f"T={self.T}, chunk={self.chunk}, batch={self.per_batch}, coupling={self.coupling}, "
-                f"offset=({c.offset_years}, {c.offset_days}), shuffle={c.shuffle}, records={self.n_records})")
+                f"offset=({c.offset_years}, {c.offset_days}), shuffle={c.shuffle}, records={self.n_records}"
+                + (f", detrend=({c.trend_halfwidth}, {tuple(c.date_range_train)}))" if self.slow is not None else ')'))
 
     def __getstate__(self) -> dict:  # workers get settings and indices only, and reopen the stores
         return {k: v for k, v in self.__dict__.items() if k not in ('_lock', '_stores', '_resident')}
@@ -280,6 +397,7 @@ def _read_record(src: PairSource, m: int, s: int, e: int | None) -> dict:
         r = read_days(inp, src.members[m], s, s + src.chunk)
         x0, cond = normalize_inputs(r['L'], r['mu'], r['sd'], inp.stats)
         x1 = normalized_era5(inp, era5, ei, d1, (r['mu_e'], r['sd_e']) if np.array_equal(d0, d1) else None)
+    if src.slow is not None: x0, x1 = x0 - src.slow[0][m](d0), x1 - src.slow[1](d1)  # data.detrend
     out = {'x_0': x0, 'x_1': x1, 'channel:mean': cond[..., :10], 'channel:std': cond[..., 10:],
            'date_0': day_numbers(d0), 'date_1': day_numbers(d1)}
     return {**{k: windows(v, src.T) for k, v in out.items()}, 'member': np.full(src.chunk // src.T, m, np.int32)}

@@ -24,8 +24,8 @@ __all__ = ['CLIM_CACHE_BYTES', 'DebiasFn', 'PROGRESS_DIR', 'RUN_KEY', 'UNCOMPARE
            'clim_arrays', 'read_days', 'Layout', 'block_days', 'block_window_starts', 'window_days', 'blend_weights',
            'blend_windows', 'debias_block', 'create_output_store', 'marker_path', 'mark_done', 'done_regions',
            'work_list', 'write_region', 'run_record', 'check_store', 'store_attrs', 'summarize_markers',
-           'finalize_store', 'is_complete', 'run_inference', 'store_digest', 'edge_jump_ratio', 'export_sr',
-           'over_local_devices', 'debias_fn_from_velocity', 'infer_from_config']
+           'finalize_store', 'is_complete', 'detrend_settings', 'member_slow_signals', 'run_inference', 'store_digest',
+           'edge_jump_ratio', 'export_sr', 'over_local_devices', 'debias_fn_from_velocity', 'infer_from_config']
 
 # %% ../nbs/07_infer.ipynb #8e0af9f7
 def _write_lens2_years(path: Path, members, start: str, end: str, grid, seed: int) -> xr.Dataset:
@@ -275,18 +275,21 @@ def _input_stats(x0: np.ndarray, max_abs: float) -> dict:
 
 # %% ../nbs/07_infer.ipynb #f1b307a6
 def debias_block(debias_fn: DebiasFn, inp: Inputs, member: str, b: int, layout: Layout,
-                 max_abs: float = 5.0) -> tuple[np.ndarray, dict]:
-    "Debiased physical fields `(n_days, lon, lat, 10)` of block `b` of `member`, and its input statistics."
+                 max_abs: float = 5.0, slow: Callable | None = None) -> tuple[np.ndarray, dict]:
+    "Debiased physical fields `(n_days, lon, lat, 10)` of block `b` of `member`, and its input statistics (`slow`: the member's `SlowSignal`, `data.detrend`)."
     (d0, d1), starts = block_days(layout, b), block_window_starts(layout, b)
     idx = window_days(starts, layout.window, layout.ntime)
     r0, r1 = int(idx.min()), int(idx.max()) + 1
     r = read_days(inp, member, r0, r1)
     x0, cond = normalize_inputs(r['L'], r['mu'], r['sd'], inp.stats)
+    dl = None if slow is None else slow(inp.times[r0:r1])
+    if dl is not None: x0 = x0 - dl  # the flow sees what it was trained on: anomalies without the slow signal
     v = np.asarray(debias_fn(x0[idx - r0], cond[idx - r0]), dtype=np.float32)
     if v.shape != idx.shape + x0.shape[1:]:
         raise ValueError(f"debias_fn returned shape {v.shape}, expected {idx.shape + x0.shape[1:]} (B, T, lon, lat, 10)")
     v = blend_windows(v, starts, blend_weights(layout.window, layout.overlap, layout.blend), d0, d1)
     sel = slice(d0 - r0, d1 - r0)
+    if dl is not None: v = v + dl[sel] * r['sd'][sel] / r['sd_e'][sel]  # the member's slow change, in physical units
     return denormalize(v, r['mu_e'][sel], r['sd_e'][sel]), _input_stats(x0[sel], max_abs)
 
 # %% ../nbs/07_infer.ipynb #755ae8ca
@@ -468,11 +471,30 @@ def _prepare_store(out_path, inp: Inputs, members, layout: Layout, provenance: d
     return out_path
 
 # %% ../nbs/07_infer.ipynb #950b3715
+def detrend_settings(cfg, model_cfg=None) -> dict | None:
+    "`run_inference(detrend=...)`: None unless the model's config (`model_cfg`, else `cfg`) has `data.detrend`."
+    m = (model_cfg if model_cfg is not None else cfg).data
+    if not m.get('detrend', False): return None
+    return dict(lens2_annual_path=str(Path(cfg.data.lens2_annual_path).expanduser().resolve()),
+                trend_halfwidth=float(m.trend_halfwidth), reference=[str(x) for x in m.date_range_train])
+
+def member_slow_signals(detrend: dict, members) -> Callable:
+    "`slow(member)`: that member's `climatology.SlowSignal` per `detrend` (the last two built are kept)."
+    from genfocal_nb.climatology import open_annual, slow_signal_of
+    ds, cache = open_annual(detrend['lens2_annual_path'], members), {}
+    def slow(member: str):
+        if member not in cache:
+            if len(cache) >= 2: cache.pop(next(iter(cache)))
+            cache[member] = slow_signal_of(ds, detrend['trend_halfwidth'], detrend['reference'], member)
+        return cache[member]
+    return slow
+
+# %% ../nbs/07_infer.ipynb #37f37bb5
 def run_inference(debias_fn: DebiasFn, *, lens2_path, lens2_clim_path, lens2_clim_mean_path, lens2_clim_std_path,
                   era5_clim_path, members, date_range, out_path, window: int = 8, overlap: int = 0,
                   batch_windows: int = 4, blend: str = 'cosine', max_abs: float = 5.0, shard=(0, 1),
-                  provenance: dict | None = None, progress: bool = True) -> Path:
-    "Debias `members` over `date_range` into ONE Zarr store at `out_path`, resumably; several shards may share it."
+                  provenance: dict | None = None, progress: bool = True, detrend: dict | None = None) -> Path:
+    "Debias `members` over `date_range` into ONE Zarr store at `out_path`, resumably; several shards may share it (`detrend`: `detrend_settings`)."
     members = [str(m) for m in members]
     if len(set(members)) != len(members) or not members: raise ValueError(f"members must be distinct and non-empty: {members}")
     paths = dict(lens2_path=lens2_path, lens2_clim_path=lens2_clim_path, lens2_clim_mean_path=lens2_clim_mean_path,
@@ -480,12 +502,15 @@ def run_inference(debias_fn: DebiasFn, *, lens2_path, lens2_clim_path, lens2_cli
     inp = open_inputs(**paths, members=members, date_range=date_range)
     inp.cache = {}  # keep the climatologies in memory when they fit (CLIM_CACHE_BYTES)
     layout = Layout(len(inp.times), window, overlap, batch_windows, blend)
-    store = _prepare_store(out_path, inp, members, layout, dict(provenance or {}), max_abs, paths)
+    slow_of = member_slow_signals(detrend, members) if detrend else (lambda m: None)
+    if detrend: slow_of(members[0])(inp.times[[0, -1]])  # the annual store covers the period (else one clear error)
+    prov = dict(provenance or {}, **({'detrend': json.dumps(detrend, sort_keys=True)} if detrend else {}))
+    store = _prepare_store(out_path, inp, members, layout, prov, max_abs, paths)
     if is_complete(store): return store  # nothing to do; do not touch a finished store
     done = done_regions(store)
     todo = [w for w in work_list(members, layout.n_blocks, shard) if w not in done]
     for m, b in tqdm(todo, desc=f"debias shard {shard[0]}/{shard[1]}", unit='block', disable=not progress):
-        y, stats = debias_block(debias_fn, inp, m, b, layout, max_abs)
+        y, stats = debias_block(debias_fn, inp, m, b, layout, max_abs, slow_of(m))
         write_region(store, y, members.index(m), block_days(layout, b)[0])
         mark_done(store, m, b, dict(days=list(block_days(layout, b)), **stats))
     finalize_store(store, members, layout.n_blocks)
@@ -559,6 +584,13 @@ def _model_debias_fn(cfg) -> tuple[DebiasFn, dict]:
     velocity, info = restore_velocity(cfg.infer.model_dir, step=cfg.infer.checkpoint_step, use_ema=cfg.infer.use_ema)
     return debias_fn_from_velocity(velocity, cfg.sample), dict(info)
 
+def _model_config(model_dir):
+    "The training config saved with the model in `model_dir` (None if there is none)."
+    from genfocal_nb.train import CONFIG_FILE
+    from genfocal_nb.config import config_from_json
+    p = Path(model_dir) / CONFIG_FILE
+    return config_from_json(p.read_text()) if p.is_file() else None
+
 def _provenance_from_config(cfg, info: dict) -> dict:
     "Provenance attributes of an inference run from its config and the model's info."
     from genfocal_nb.config import config_hash
@@ -573,8 +605,8 @@ def _provenance_from_config(cfg, info: dict) -> dict:
 # %% ../nbs/07_infer.ipynb #20c486b2
 def infer_from_config(cfg, workdir, *, shard=(0, 1), debias_fn: DebiasFn | None = None, progress: bool = True) -> Path:
     "Run inference as configured (`cfg.infer`, `cfg.data`, `cfg.sample`) into `workdir/cfg.infer.output`."
-    info = {}
-    if debias_fn is None: debias_fn, info = _model_debias_fn(cfg)
+    info, model_cfg = {}, None
+    if debias_fn is None: debias_fn, info = _model_debias_fn(cfg); model_cfg = _model_config(info['model_dir'])
     d, i = cfg.data, cfg.infer
     members = list(i.members or d.members_eval)
     Path(workdir).mkdir(parents=True, exist_ok=True)
@@ -583,7 +615,7 @@ def infer_from_config(cfg, workdir, *, shard=(0, 1), debias_fn: DebiasFn | None 
                           era5_clim_path=d.era5_clim_path, members=members, date_range=i.date_range,
                           out_path=Path(workdir) / i.output, window=d.time_batch_size, overlap=i.overlap_days,
                           batch_windows=i.batch_windows, shard=shard, provenance=_provenance_from_config(cfg, info),
-                          progress=progress)
+                          progress=progress, detrend=detrend_settings(cfg, model_cfg))
     if i.sr_export and is_complete(store):
         for m in members:
             if not (Path(workdir) / 'sr' / f"{m}.zarr").exists(): export_sr(store, Path(workdir) / 'sr' / f"{m}.zarr", m)

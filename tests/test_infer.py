@@ -167,3 +167,32 @@ def test_windows_split_over_four_devices_match_one(kw, tmp_path):
     assert p.returncode != 0 and 'devices: store has 1, this run has 4' in p.stderr
     for v in outs[1].data_vars:
         np.testing.assert_allclose(outs[4][v].values, outs[1][v].values, rtol=1e-6, atol=1e-6 * float(abs(outs[1][v]).max()))
+
+
+def test_detrended_inference_adds_the_members_slow_change_back(tmp_path):
+    "data.detrend at inference: with an identity flow the output moves by d·(σL − σE); the settings are provenance."
+    from ml_collections import ConfigDict
+    from genfocal_nb.climatology import open_annual, slow_signal_of
+    from genfocal_nb.data import tiny_world_config, write_annual_anomalies
+    from genfocal_nb.infer import open_inputs, read_days
+    c = ConfigDict(tiny_world_config().to_dict())
+    c.lens2_annual_path, c.era5_annual_path = str(tmp_path / 'lens2_annual.zarr'), str(tmp_path / 'era5_annual.zarr')
+    write_annual_anomalies(c, progress=False)
+    paths = {k: c[k] for k in ('lens2_path', 'lens2_clim_path', 'lens2_clim_mean_path', 'lens2_clim_std_path', 'era5_clim_path')}
+    member, period = c.members_eval[0], ('2025-01-01', '2025-02-14')
+    kw = dict(paths, members=[member], date_range=period, batch_windows=2, progress=False)
+    detrend = dict(lens2_annual_path=c.lens2_annual_path, trend_halfwidth=15.0, reference=['1981', '1999'])
+    plain = xr.open_zarr(run_inference(identity, out_path=tmp_path / 'plain.zarr', **kw)).load()
+    store = run_inference(identity, out_path=tmp_path / 'detrended.zarr', detrend=detrend, **kw)
+    out = xr.open_zarr(store).load()
+    inp = open_inputs(**paths, members=[member], date_range=period)
+    r = read_days(inp, member, 0, len(inp.times))
+    d = slow_signal_of(open_annual(c.lens2_annual_path), 15.0, ('1981', '1999'), member)(inp.times)
+    assert d[..., 1].mean() > 0.3  # 2025 is warmer than 1981-1999 in the tiny world's LENS2 (σ units)
+    want = d * (r['sd'] - r['sd_e'])
+    for i, lab in enumerate(contract.LABELS):
+        got = (out[lab] - plain[lab]).sel(member=member).values
+        np.testing.assert_allclose(got, want[..., i], rtol=1e-3, atol=1e-4 * float(abs(plain[lab]).max()))
+    assert json.loads(json.loads(out.attrs['genfocal_run'])['provenance']['detrend']) == detrend
+    with pytest.raises(ContractError, match='detrend'):  # resuming it without the slow signal is refused
+        run_inference(identity, out_path=store, **kw)
