@@ -218,12 +218,15 @@ def _year_spans(dates, max_days: int) -> list[tuple[int, int]]:
         if starts[i] - starts[a] > max_days and i - 1 > a: out.append((int(starts[a]), int(starts[i - 1]))); a = i - 1
     return out + [(int(starts[a]), int(starts[-1]))]
 
-def _annual_means(read, dates, max_days: int, bar=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "Years, days per year and annual means of the arrays `read(d0, d1)` over the days `dates`, whole years at a time."
-    parts = []
-    for d0, d1 in _year_spans(dates, max_days):
-        parts.append(climatology.annual_sums(read(d0, d1), np.asarray(dates[d0:d1], 'datetime64[Y]')))
-        if bar is not None: bar.update(len(parts[-1][0]))
+def _annual_means(read, dates, max_days: int, bar=None, workers: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Years, days per year and annual means of the arrays `read(d0, d1)` over the days `dates`, whole years at a time (`workers` spans at once)."
+    from concurrent.futures import ThreadPoolExecutor
+    def one(span: tuple[int, int]) -> tuple:
+        out = climatology.annual_sums(read(*span), np.asarray(dates[span[0]:span[1]], 'datetime64[Y]'))
+        if bar is not None: bar.update(len(out[0]))
+        return out
+    with ThreadPoolExecutor(max(1, workers)) as pool:  # zarr decoding and numpy release the GIL
+        parts = list(pool.map(one, _year_spans(dates, max_days)))
     years, n, sums = (np.concatenate(p) for p in zip(*parts))
     return years.astype('datetime64[Y]').astype(int) + 1970, n, (sums / n.reshape(-1, *[1] * (sums.ndim - 1))).astype(np.float32)
 
@@ -274,7 +277,9 @@ def _lens2_annual(c, members, max_days: int, progress: bool) -> xr.Dataset:
     parts = []
     with tqdm(total=ny * len(members), desc='LENS2 annual anomalies', unit='year', disable=not progress, leave=False) as bar:
         for m in members:
-            parts.append(_annual_dataset(*_annual_means(_x0_reader(inp, m), inp.times, max_days, bar), lon, lat, {}, member=m))
+            infer.clim_arrays(inp, m)  # held before the threads share it
+            parts.append(_annual_dataset(*_annual_means(_x0_reader(inp, m), inp.times, max_days, bar, READ_WORKERS),
+                                         lon, lat, {}, member=m))
     return xr.concat(parts, 'member').assign_attrs(_annual_attrs(c, str(c.lens2_path), str(c.lens2_clim_path)))
 
 def _era5_annual(c, member: str, max_days: int, progress: bool) -> xr.Dataset:
@@ -290,7 +295,8 @@ def _era5_annual(c, member: str, max_days: int, progress: bool) -> xr.Dataset:
         return E
     with tqdm(total=len(np.unique(dates.astype('datetime64[Y]'))), desc='ERA5 annual anomalies', unit='year',
               disable=not progress, leave=False) as bar:
-        out = _annual_means(read, dates, max_days, bar)
+        infer.clim_arrays(inp, member)  # held before the threads share it
+        out = _annual_means(read, dates, max_days, bar, READ_WORKERS)
     return _annual_dataset(*out, era5.longitude.values, era5.latitude.values, _annual_attrs(c, str(c.era5_path), str(c.era5_clim_path)))
 
 def write_annual_anomalies(data_cfg, members=None, progress: bool = True, overwrite: bool = False) -> dict[str, Path]:
