@@ -46,7 +46,7 @@ def default_data_config() -> ConfigDict:
         era5_climatology_years=(1961, 2000), climatology_window=31, time_batch_size=8, chunk_size=8, batch_size=4,
         time_to_channel=False, coupling='date', offset_years=0, offset_days=0, worker_count=0, prefetch=4,
         read_threads=2, load_climatology=True, in_memory=False, resident_dtype='float32', shuffle=True,
-        detrend=False, trend_halfwidth=15.0, **ANNUAL_STORES))
+        detrend=False, trend_halfwidth=30.0, **ANNUAL_STORES))
 
 # %% ../nbs/03_data.ipynb #97797997
 def world_data_config(world_dir, clim_dir, preset: str = 'tiny') -> ConfigDict:

@@ -19,13 +19,14 @@ from .contract import CHANNELS, LABELS, LENS2_VARS, ERA5_LEVELS, ERA5_VARS, GRAV
 from .contract import open_store, day_of_year, grid_coords, atomic_to_zarr, ZARR_FORMAT
 
 # %% auto #0
-__all__ = ['CLIM_CACHE_BYTES', 'DebiasFn', 'PROGRESS_DIR', 'RUN_KEY', 'UNCOMPARED', 'SR_CHANNELS', 'mock_inference_world',
-           'stack_channels', 'era5_channel_fields', 'normalize_inputs', 'denormalize', 'Inputs', 'open_inputs',
-           'clim_arrays', 'read_days', 'Layout', 'block_days', 'block_window_starts', 'window_days', 'blend_weights',
-           'blend_windows', 'debias_block', 'create_output_store', 'marker_path', 'mark_done', 'done_regions',
-           'work_list', 'write_region', 'run_record', 'check_store', 'store_attrs', 'summarize_markers',
-           'finalize_store', 'is_complete', 'detrend_settings', 'member_slow_signals', 'run_inference', 'store_digest',
-           'edge_jump_ratio', 'export_sr', 'over_local_devices', 'debias_fn_from_velocity', 'infer_from_config']
+__all__ = ['CLIM_CACHE_BYTES', 'DebiasFn', 'RELATIVE_CHANGE', 'PROGRESS_DIR', 'RUN_KEY', 'UNCOMPARED', 'SR_CHANNELS',
+           'mock_inference_world', 'stack_channels', 'era5_channel_fields', 'normalize_inputs', 'denormalize', 'Inputs',
+           'open_inputs', 'clim_arrays', 'read_days', 'Layout', 'block_days', 'block_window_starts', 'window_days',
+           'blend_weights', 'blend_windows', 'add_slow_change', 'debias_block', 'create_output_store', 'marker_path',
+           'mark_done', 'done_regions', 'work_list', 'write_region', 'run_record', 'check_store', 'store_attrs',
+           'summarize_markers', 'finalize_store', 'is_complete', 'detrend_settings', 'member_slow_signals',
+           'run_inference', 'store_digest', 'edge_jump_ratio', 'export_sr', 'over_local_devices',
+           'debias_fn_from_velocity', 'infer_from_config']
 
 # %% ../nbs/07_infer.ipynb #8e0af9f7
 def _write_lens2_years(path: Path, members, start: str, end: str, grid, seed: int) -> xr.Dataset:
@@ -274,6 +275,14 @@ def _input_stats(x0: np.ndarray, max_abs: float) -> dict:
                 max_abs=np.where(fin, a, 0).max(0).astype(float).tolist(), values=int(a.shape[0]))
 
 # %% ../nbs/07_infer.ipynb #f1b307a6
+RELATIVE_CHANGE = ('wind_speed', 'specific_humidity')  # kept as a ratio (QDM's multiplicative form, as the baselines)
+
+def add_slow_change(y: np.ndarray, change: np.ndarray, mu_lens2: np.ndarray) -> np.ndarray:
+    "Debiased `y (…, 10)` plus the member's slow `change` (LENS2 units): added, or as the ratio `1 + change/μL` for `RELATIVE_CHANGE`."
+    rel = np.isin(np.asarray(LABELS), RELATIVE_CHANGE)
+    ratio = np.maximum(1 + change / np.where(mu_lens2 > 0, mu_lens2, np.inf), 0)
+    return np.where(rel, y * ratio, y + change).astype(np.float32)
+
 def debias_block(debias_fn: DebiasFn, inp: Inputs, member: str, b: int, layout: Layout,
                  max_abs: float = 5.0, slow: Callable | None = None) -> tuple[np.ndarray, dict]:
     "Debiased physical fields `(n_days, lon, lat, 10)` of block `b` of `member`, and its input statistics (`slow`: the member's `SlowSignal`, `data.detrend`)."
@@ -289,8 +298,9 @@ def debias_block(debias_fn: DebiasFn, inp: Inputs, member: str, b: int, layout: 
         raise ValueError(f"debias_fn returned shape {v.shape}, expected {idx.shape + x0.shape[1:]} (B, T, lon, lat, 10)")
     v = blend_windows(v, starts, blend_weights(layout.window, layout.overlap, layout.blend), d0, d1)
     sel = slice(d0 - r0, d1 - r0)
-    if dl is not None: v = v + dl[sel] * r['sd'][sel] / r['sd_e'][sel]  # the member's slow change, in physical units
-    return denormalize(v, r['mu_e'][sel], r['sd_e'][sel]), _input_stats(x0[sel], max_abs)
+    y = denormalize(v, r['mu_e'][sel], r['sd_e'][sel])
+    if dl is not None: y = add_slow_change(y, dl[sel] * r['sd'][sel], r['mu'][sel])
+    return y, _input_stats(x0[sel], max_abs)
 
 # %% ../nbs/07_infer.ipynb #755ae8ca
 PROGRESS_DIR = '.genfocal_progress'  # completion markers, one JSON file per finished region

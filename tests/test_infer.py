@@ -170,11 +170,11 @@ def test_windows_split_over_four_devices_match_one(kw, tmp_path):
 
 
 def test_detrended_inference_adds_the_members_slow_change_back(tmp_path):
-    "data.detrend at inference: with an identity flow the output moves by d·(σL − σE); the settings are provenance."
+    "data.detrend at inference: with an identity flow the output is (x0 − d)·σE + μE plus the change d·σL (as a ratio for humidity and wind speed); the settings are provenance."
     from ml_collections import ConfigDict
     from genfocal_nb.climatology import open_annual, slow_signal_of
     from genfocal_nb.data import tiny_world_config, write_annual_anomalies
-    from genfocal_nb.infer import open_inputs, read_days
+    from genfocal_nb.infer import RELATIVE_CHANGE, open_inputs, read_days
     c = ConfigDict(tiny_world_config().to_dict())
     c.lens2_annual_path, c.era5_annual_path = str(tmp_path / 'lens2_annual.zarr'), str(tmp_path / 'era5_annual.zarr')
     write_annual_anomalies(c, progress=False)
@@ -189,10 +189,12 @@ def test_detrended_inference_adds_the_members_slow_change_back(tmp_path):
     r = read_days(inp, member, 0, len(inp.times))
     d = slow_signal_of(open_annual(c.lens2_annual_path), 15.0, ('1981', '1999'), member)(inp.times)
     assert d[..., 1].mean() > 0.3  # 2025 is warmer than 1981-1999 in the tiny world's LENS2 (σ units)
-    want = d * (r['sd'] - r['sd_e'])
+    flow = ((r['L'] - r['mu']) / r['sd'] - d) * r['sd_e'] + r['mu_e']
     for i, lab in enumerate(contract.LABELS):
-        got = (out[lab] - plain[lab]).sel(member=member).values
-        np.testing.assert_allclose(got, want[..., i], rtol=1e-3, atol=1e-4 * float(abs(plain[lab]).max()))
+        change = d[..., i] * r['sd'][..., i]
+        want = flow[..., i] * (1 + change / r['mu'][..., i]) if lab in RELATIVE_CHANGE else flow[..., i] + change
+        np.testing.assert_allclose(out[lab].sel(member=member).values, want, rtol=1e-5, atol=1e-5 * float(abs(plain[lab]).max()))
+    assert not np.allclose(out['temperature'].values, plain['temperature'].values)
     assert json.loads(json.loads(out.attrs['genfocal_run'])['provenance']['detrend']) == detrend
     with pytest.raises(ContractError, match='detrend'):  # resuming it without the slow signal is refused
         run_inference(identity, out_path=store, **kw)
