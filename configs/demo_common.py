@@ -6,7 +6,8 @@ evaluations per window, in the Gaussian frame that integrates the model's Gaussi
 and `make bench`), validation of one member
 over the validation decade (all three: `validate.members=...`, about 5 minutes more), and inference of one member over
 the test decade and the future period. On GPUs use the *_lens2_to_era5.py
-configs.
+configs. `config.world_config` also switches on `data.detrend` (the slow climate signal carried outside the flow,
+nbs/03_data; README, What mattered 9).
 """
 from pathlib import Path
 from genfocal_nb.config import world_config
