@@ -57,10 +57,12 @@ def ensure_world(world, preset: str = 'demo', seed: int = 0, progress: bool = Tr
 
 # %% ../nbs/14_demo.ipynb #36a5ebed
 def _model_key() -> str:
-    "8 hex digits of the demo model and flow configs: a cached tiny run trained with other ones is not reused."
+    "8 hex digits of the tiny run's whole training config (for a placeholder world) and the flow config: a cached tiny run trained otherwise is not reused."
     import hashlib
-    from genfocal_nb.model import demo_model_config, default_flow_config
-    text = json.dumps([demo_model_config().to_dict(), default_flow_config().to_dict()], sort_keys=True, default=str)
+    from genfocal_nb.config import load_config, config_json
+    from genfocal_nb.model import default_flow_config
+    cfg = load_config(demo_config_spec('train', '/WORLD', 'tiny'))  # model, data (e.g. data.detrend), optim, train
+    text = json.dumps([config_json(cfg), default_flow_config().to_dict()], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 def prepare_tiny(kind: str, root=None) -> tuple[str, str]:
