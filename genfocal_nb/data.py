@@ -270,9 +270,8 @@ def _x0_reader(inp: infer.Inputs, member: str):
         return L
     return read
 
-def _lens2_annual(c, members, max_days: int, progress: bool) -> xr.Dataset:
-    "The LENS2 annual-anomaly dataset of `members` (x0 normalized as for the flow)."
-    inp = _full_inputs(c, members)
+def _lens2_annual(c, inp: infer.Inputs, members, max_days: int, progress: bool) -> xr.Dataset:
+    "The LENS2 annual-anomaly dataset of `members` (x0 normalized as for the flow; `inp`: `_full_inputs`)."
     lon, lat, ny = inp.lens2.longitude.values, inp.lens2.latitude.values, len(np.unique(inp.times.astype('datetime64[Y]')))
     parts = []
     with tqdm(total=ny * len(members), desc='LENS2 annual anomalies', unit='year', disable=not progress, leave=False) as bar:
@@ -282,9 +281,8 @@ def _lens2_annual(c, members, max_days: int, progress: bool) -> xr.Dataset:
                                          lon, lat, {}, member=m))
     return xr.concat(parts, 'member').assign_attrs(_annual_attrs(c, str(c.lens2_path), str(c.lens2_clim_path)))
 
-def _era5_annual(c, member: str, max_days: int, progress: bool) -> xr.Dataset:
-    "The ERA5 annual-anomaly dataset (x1 normalized as for the flow) over the whole ERA5 store (`member`: any LENS2 one)."
-    inp = _full_inputs(c, [member])
+def _era5_annual(c, inp: infer.Inputs, member: str, max_days: int, progress: bool) -> xr.Dataset:
+    "The ERA5 annual-anomaly dataset (x1 normalized as for the flow) over the whole ERA5 store (`inp`: `_full_inputs`; `member`: one of its members)."
     t = infer._reader(c.era5_path, 'era5').time.values
     era5 = _open_era5(c.era5_path, (t[0], t[-1]), (inp.lens2.sizes['longitude'], inp.lens2.sizes['latitude']))
     dates = era5.time.values.astype('datetime64[D]')
@@ -306,12 +304,14 @@ def write_annual_anomalies(data_cfg, members=None, progress: bool = True, overwr
     members = [str(m) for m in (members or _config_members(c))]
     paths = dict(lens2_annual=Path(c.lens2_annual_path), era5_annual=Path(c.era5_annual_path))
     max_days = max(366, BLOCK_BYTES // (int(np.prod(c.grid)) * 40)) if c.grid else 366
-    for key, make in (('lens2_annual', lambda: _lens2_annual(c, members, max_days, progress)),
-                      ('era5_annual', lambda: _era5_annual(c, members[0], max_days, progress))):
+    inp = None  # the inputs, opened once if a store must be written
+    for key, make in (('lens2_annual', lambda: _lens2_annual(c, inp, members, max_days, progress)),
+                      ('era5_annual', lambda: _era5_annual(c, inp, members[0], max_days, progress))):
         p = paths[key]
         if p.exists() and not overwrite:
             open_annual(p, members if key == 'lens2_annual' else None)  # raises (with the fix) if it cannot be kept
             _say(f"keeping {key} store {p}", progress); continue
+        inp = inp or _full_inputs(c, members)
         contract.atomic_to_zarr(make(), p); _say(f"wrote {key} store {p}", progress)
     return paths
 
