@@ -13,7 +13,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 import genfocal_nb
 from .contract import LABELS, GRAVITY, channel, open_store, atomic_to_zarr
-from .infer import Inputs, open_inputs, read_days, denormalize, era5_channel_fields
+from .infer import Inputs, open_inputs, read_days, denormalize, era5_channel_fields, RELATIVE_CHANGE
 from .config import period_bounds
 
 # %% auto #0
@@ -25,7 +25,7 @@ __all__ = ['NONNEGATIVE', 'NQUANTILES', 'WINDOW', 'METHODS', 'ENGINES', 'ENGINE'
            'quantile_mappings', 'quantile_mapping', 'store_fingerprint', 'cache_key', 'run_baseline', 'run_baselines']
 
 # %% ../nbs/09_baselines.ipynb #6509931e
-NONNEGATIVE = ('wind_speed', 'specific_humidity')  # channels corrected multiplicatively (they must stay >= 0)
+NONNEGATIVE = RELATIVE_CHANGE  # wind speed, humidity: corrected multiplicatively (they must stay >= 0), as inference keeps their slow change
 
 def labelled(fields: dict) -> xr.Dataset:
     "Dataset of `{label: DataArray}` with each channel's ERA5 units, long_name and standard_name."

@@ -19,11 +19,11 @@ from .contract import (CHANNELS, LENS2_VARS, ERA5_VARS, ERA5_LEVELS, EXPECTED_UN
                                   python_child, child_result)
 
 # %% auto #0
-__all__ = ['NDOY', 'BLOCK_BYTES', 'METHOD', 'DOY_RULE', 'ANNUAL_KEYS', 'STORE_KEYS', 'window_weights', 'doy_sums',
-           'circular_window', 'clim_from_sums', 'year_blocks', 'daily_climatology', 'lens2_pieces', 'era5_pieces',
-           'lens2_climatology', 'era5_climatology', 'ensemble_stats', 'stream_to_zarr', 'write_lens2_climatology',
-           'write_era5_climatology', 'annual_sums', 'local_linear_smoother', 'year_weights', 'SlowSignal',
-           'open_annual', 'slow_signal_of', 'write_climatologies', 'climatology_main']
+__all__ = ['NDOY', 'BLOCK_BYTES', 'METHOD', 'DOY_RULE', 'STORE_KEYS', 'window_weights', 'doy_sums', 'circular_window',
+           'clim_from_sums', 'year_blocks', 'daily_climatology', 'lens2_pieces', 'era5_pieces', 'lens2_climatology',
+           'era5_climatology', 'ensemble_stats', 'stream_to_zarr', 'write_lens2_climatology', 'write_era5_climatology',
+           'annual_sums', 'local_linear_smoother', 'year_weights', 'SlowSignal', 'open_annual', 'slow_signal_of',
+           'write_climatologies', 'climatology_main']
 
 # %% ../nbs/02_climatology.ipynb #4ac6cc1a
 NDOY = 366  # days of year in a climatology store: 1…366
@@ -314,7 +314,6 @@ class SlowSignal:
         self.years, self.what = np.asarray(years, int), what
         self.smooth = np.tensordot(local_linear_smoother(self.years, halfwidth), np.asarray(annual, np.float64), 1)
         t0, t1 = (np.datetime64(str(d), 'D') for d in _year_period((str(reference[0])[:4], str(reference[1])[:4])))
-        self.reference = (t0, t1)
         self.ref_mean = np.tensordot(year_weights(self._covered(np.arange(t0, t1 + 1)), self.years).mean(0), self.smooth, 1)
 
     def _covered(self, dates) -> np.ndarray:
@@ -332,8 +331,6 @@ class SlowSignal:
         return (np.tensordot(w, self.smooth, 1) - self.ref_mean).astype(np.float32)
 
 # %% ../nbs/02_climatology.ipynb #5798ac8e
-ANNUAL_KEYS = ('lens2_annual', 'era5_annual')
-
 def open_annual(path, members=None) -> xr.Dataset:
     "An annual-anomaly store (lazy, checked for every channel and `members`), or one ContractError saying how to write it."
     how = "write it with `genfocal-nb climatology --config CONFIG` (a config with data.detrend=True)"
